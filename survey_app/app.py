@@ -1,0 +1,164 @@
+"""create_app: the one place that wires routers, static files, templates, error handlers and state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .config import Settings
+from .db import make_engine, make_sessionmaker
+from .errors import AppError, NotAuthenticated, PayloadTooLarge
+from .i18n import gettext, pick_language
+from .routes import admin, auth, public
+from .security import Signer
+from .templating import make_templates
+
+logger = logging.getLogger(__name__)
+
+
+class BodySizeLimit:
+    """Rejects request bodies over ``max_bytes`` (declared or streamed) before they reach a route."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _plain_413(send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _plain_413(send: Send) -> None:
+    body = "Dữ liệu gửi lên quá lớn.".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _security_headers(settings: Settings) -> dict[str, str]:
+    cdn_origin = "/".join(settings.htmx_cdn_url.split("/")[:3])
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src 'self' {cdn_origin}; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+
+
+def create_app(
+    settings: Settings | None = None, *, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Build the application. Nothing reads the environment or opens a database at import time."""
+    settings = settings or Settings()
+    app = FastAPI(title="Khảo sát sự hài lòng", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    if session_factory is None:
+        engine = make_engine(settings.database_url)
+        session_factory = make_sessionmaker(engine)
+        app.state.engine = engine
+    app.state.settings = settings
+    app.state.sessionmaker = session_factory
+    app.state.templates = make_templates()
+    app.state.signer = Signer(settings.secret_key)
+
+    app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
+    app.include_router(public.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+
+    headers = _security_headers(settings)
+
+    @app.middleware("http")
+    async def add_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for key, value in headers.items():
+            response.headers.setdefault(key, value)
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, HX-Request" if vary else "HX-Request"
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _install_error_handlers(app)
+    return app
+
+
+def _error_page(request: Request, status: int, message: str, detail: str | None = None) -> Response:
+    lang = pick_language(request.query_params.get("lang") or request.cookies.get("lang"))
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": gettext(detail or message, lang)}, status_code=status)
+    templates = request.app.state.templates
+    template = f"errors/{status}.html" if status in (403, 404, 413, 500) else "errors/error.html"
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        template,
+        {"lang": lang, "status": status, "message": message, "detail": detail},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _login_required(request: Request, exc: NotAuthenticated) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Chưa đăng nhập"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(str(request.url_for("auth.login_form").include_query_params(next=target)), 303)
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return _error_page(request, exc.status_code, exc.public_message, exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error_page(request, 404, "Không tìm thấy trang")
+        if exc.status_code == 405:
+            return _error_page(request, 405, "Yêu cầu không hợp lệ")
+        return _error_page(request, exc.status_code, "Yêu cầu không hợp lệ")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return _error_page(request, 400, "Yêu cầu không hợp lệ")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_page(request, 500, "Lỗi máy chủ")

@@ -1,0 +1,226 @@
+"""Command line: `survey-app init | demo | serve | points … | users …`. All commands honour SURVEY_DATABASE_URL."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .db import make_engine, make_sessionmaker
+from .errors import ConfigurationError, ValidationFailed
+from .migrate import upgrade_to_head
+from .models import User
+from .questionnaire import QuestionnaireError, Sector
+from .security import hash_password
+from .services import catalogue
+from .services import points as points_service
+from .services import questionnaires as q_service
+
+ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
+
+
+def _session(settings: Settings) -> Session:
+    return make_sessionmaker(make_engine(settings.database_url))()
+
+
+def prepare_database(settings: Settings, *, quiet: bool = False) -> None:
+    """Migrations, the administrative catalogue and the questionnaires (idempotent)."""
+    upgrade_to_head(settings.database_url)
+    with _session(settings) as session:
+        added_p, added_c = catalogue.load_catalogue(session)
+        published = q_service.sync_questionnaires(session, directory=settings.questionnaire_dir)
+        session.commit()
+    if not quiet:
+        if added_p or added_c:
+            print(f"Đã nạp danh mục hành chính: {added_p} tỉnh/thành phố, {added_c} xã/phường/đặc khu.")
+        for row in published:
+            print(f"Đã công bố bảng hỏi {row.questionnaire_id} phiên bản {row.version}.")
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_database(settings)
+    print("Cơ sở dữ liệu đã sẵn sàng.")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "survey_app.app:create_app", factory=True, host=host, port=port, workers=workers,
+        proxy_headers=True, log_level="info", access_log=False,  # access logs would carry client IPs
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_database(settings, quiet=True)
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .services import demo
+
+    if settings.environment == "development":
+        settings = settings.model_copy(update={"environment": "demo"})
+    settings = settings.model_copy(update={"base_url": f"http://{args.host}:{args.port}"})
+    prepare_database(settings)
+    password = secrets.token_urlsafe(9)
+    with _session(settings) as session:
+        summary = demo.seed(session, province_code=settings.province_code, responses=args.responses)
+        _upsert_user(session, "admin", password, "admin", display_name="Quản trị viên (demo)", must_change=False)
+        session.commit()
+        links = [
+            (p.name, points_service.public_url(settings.base_url, p.token))
+            for p in points_service.list_points(session, active_only=True)[:8]
+        ]
+    print(f"\nDữ liệu demo Sơn La: {summary}")
+    print(f"\nĐăng nhập quản trị: {settings.base_url}/login  —  tên: admin  mật khẩu: {password}")
+    print("Một số mã QR (mở trên điện thoại hoặc trình duyệt):")
+    for name, url in links:
+        print(f"  {name}: {url}")
+    print()
+    if args.no_serve:
+        return 0
+    import os
+
+    os.environ["SURVEY_BASE_URL"] = settings.base_url
+    os.environ.setdefault("SURVEY_ENVIRONMENT", "demo")
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def _upsert_user(
+    session: Session, username: str, password: str, role: str, *, display_name: str = "", must_change: bool = True
+) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, password_hash="", role=role)
+        session.add(user)
+    user.password_hash = hash_password(password)
+    user.role = role
+    user.display_name = display_name or user.display_name
+    user.active = True
+    user.must_change_password = must_change
+    session.flush()
+    return user
+
+
+def cmd_points(args: argparse.Namespace, settings: Settings) -> int:
+    with _session(settings) as session:
+        if args.action == "add":
+            commune = catalogue.get_commune(session, args.commune)
+            if commune is None:
+                print(f"Không tìm thấy xã/phường có mã {args.commune}.", file=sys.stderr)
+                return 2
+            try:
+                point = points_service.create_point(
+                    session, commune=commune, sector=args.sector, name=args.name, code=args.code
+                )
+            except ValidationFailed as exc:
+                print(exc.detail, file=sys.stderr)
+                return 2
+            session.commit()
+            print(f"{point.code}\t{points_service.public_url(settings.base_url, point.token)}")
+        elif args.action == "list":
+            for p in points_service.list_points(session):
+                state = "đang dùng" if p.active else "đã thu hồi"
+                print(f"{p.code}\t{p.name}\t{p.commune.name}\t{p.sector}\t{state}")
+        else:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            for row in points_service.export_rows(session, base_url=settings.base_url):
+                writer.writerow(row)
+    return 0
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    with _session(settings) as session:
+        if args.action == "create":
+            if session.scalar(select(User).where(User.username == args.username)) is not None:
+                print(f"Tài khoản {args.username} đã tồn tại.", file=sys.stderr)
+                return 2
+            password = args.password or secrets.token_urlsafe(12)
+            _upsert_user(session, args.username, password, args.role, display_name=args.name or "")
+            session.commit()
+            print(f"Đã tạo {args.username} ({args.role}); mật khẩu ban đầu: {password} (phải đổi khi đăng nhập lần đầu)")
+        elif args.action == "list":
+            for u in session.scalars(select(User).order_by(User.username)):
+                print(f"{u.username}\t{u.role}\t{'hoạt động' if u.active else 'đã khoá'}")
+        else:
+            user = session.scalar(select(User).where(User.username == args.username))
+            if user is None:
+                print(f"Không tìm thấy tài khoản {args.username}.", file=sys.stderr)
+                return 2
+            if args.action == "disable":
+                user.active = False
+            else:
+                user.role = args.role
+            session.commit()
+            print("Đã cập nhật.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="survey-app", description="Khảo sát sự hài lòng của người dân")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="migrations, administrative catalogue and questionnaires").set_defaults(func=cmd_init)
+
+    for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
+        p = sub.add_parser(name)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.set_defaults(func=func)
+        if name == "serve":
+            p.add_argument("--workers", type=int, default=1)
+        else:
+            p.add_argument("--responses", type=int, default=3000)
+            p.add_argument("--no-serve", action="store_true", help="seed and print, do not start the server")
+
+    points = sub.add_parser("points", help="reception points").add_subparsers(dest="action", required=True)
+    add = points.add_parser("add")
+    add.add_argument("--commune", required=True, help="official commune code, e.g. 03667")
+    add.add_argument("--sector", required=True, choices=[s.value for s in Sector])
+    add.add_argument("--name", required=True)
+    add.add_argument("--code")
+    points.add_parser("list")
+    points.add_parser("export", help="CSV to standard output")
+    sub.choices["points"].set_defaults(func=cmd_points)
+
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--name")
+    create.add_argument("--password", help="initial password (generated when omitted)")
+    users.add_parser("list")
+    users.add_parser("disable").add_argument("username")
+    set_role = users.add_parser("set-role")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=ROLES)
+    sub.choices["users"].set_defaults(func=cmd_users)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        settings = Settings()
+        return func(args, settings)
+    except (ConfigurationError, QuestionnaireError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # e.g. settings refused (placeholder secret in production)
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

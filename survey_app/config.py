@@ -1,0 +1,48 @@
+"""Settings read from SURVEY_* environment variables (never at import time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105  (the value we refuse)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{(Path.cwd() / 'var' / 'survey.sqlite3').as_posix()}"
+
+
+class Settings(BaseSettings):
+    """Application settings; each field maps to SURVEY_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="SURVEY_", extra="ignore")
+
+    environment: Literal["development", "demo", "test", "production"] = "development"
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: str = PLACEHOLDER_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    questionnaire_dir: Path = PROJECT_ROOT / "questionnaires"
+    static_dir: Path = PROJECT_ROOT / "static"
+    default_language: str = "vi"
+    max_body_bytes: int = 256 * 1024
+    province_code: str = "14"  # Sơn La
+    htmx_cdn_url: str = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.4/dist/htmx.min.js"
+    htmx_sri: str = "sha384-HGfztofotfshcF7+8n44JQL2oJmowVChPTg48S+jvZoztPfvwD79OC/LTtG6dMp+"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "SURVEY_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,79 @@
+"""Interface translations. The Vietnamese text is the message id (gettext style), so the strings can
+be extracted to catalogs; English is kept here until the Babel catalogs replace this table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SUPPORTED_LANGUAGES = ("vi", "en")
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+EN: Mapping[str, str] = {
+    "Khảo sát sự hài lòng": "Satisfaction survey",
+    "Gửi ý kiến": "Submit",
+    "Tiếp": "Next",
+    "Quay lại": "Back",
+    "Cảm ơn Ông/Bà!": "Thank you!",
+    "Ý kiến của Ông/Bà đã được ghi nhận.": "Your answers have been recorded.",
+    "Mã phiếu": "Response code",
+    "Không tìm thấy trang": "Page not found",
+    "Mã QR này không còn hiệu lực hoặc không tồn tại. Vui lòng quét mã tại quầy tiếp nhận hoặc hỏi cán bộ.":
+        "This QR code is no longer valid or does not exist. Please scan the code at the desk or ask a member of staff.",
+    "Vui lòng chọn một câu trả lời.": "Please choose an answer.",
+    "Vui lòng trả lời câu hỏi này.": "Please answer this question.",
+    "Câu trả lời không hợp lệ.": "This answer is not valid.",
+    "Vui lòng nhập một số.": "Please enter a number.",
+    "Vui lòng nhập một số nguyên.": "Please enter a whole number.",
+    "Giá trị phải từ {min} đến {max}.": "The value must be between {min} and {max}.",
+    "Giá trị phải từ {min} trở lên.": "The value must be at least {min}.",
+    "Giá trị phải không quá {max}.": "The value must be at most {max}.",
+    "Nội dung quá dài (tối đa {max} ký tự).": "The text is too long (at most {max} characters).",
+    "Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu.":
+        "{count} answers need attention. Please check the marked questions.",
+    "Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại.":
+        "The form session expired. Your answers are kept; please press Submit again.",
+    "Không áp dụng / Không biết": "Not applicable / Don't know",
+    "Rất không hài lòng": "Very dissatisfied",
+    "Không hài lòng": "Dissatisfied",
+    "Bình thường": "Neutral",
+    "Hài lòng": "Satisfied",
+    "Rất hài lòng": "Very satisfied",
+    "Có": "Yes",
+    "Không": "No",
+    "(không bắt buộc)": "(optional)",
+    "Phiếu khảo sát ẩn danh: không thu thập họ tên, số điện thoại, địa chỉ hay địa chỉ IP.":
+        "This survey is anonymous: no name, phone number, address or IP address is collected.",
+    "Kết quả chỉ dùng để cải thiện chất lượng dịch vụ công và được công bố dưới dạng tổng hợp.":
+        "Results are used only to improve public services and are published as aggregates.",
+    "Khoảng {minutes} phút": "About {minutes} minutes",
+    "Trang {page} / {pages}": "Page {page} of {pages}",
+    "Quét mã QR để đánh giá mức độ hài lòng": "Scan the QR code to rate your satisfaction",
+    "Hoặc truy cập": "Or visit",
+    "Đăng nhập": "Log in",
+    "Đăng xuất": "Log out",
+    "Tên đăng nhập": "Username",
+    "Mật khẩu": "Password",
+    "Tên đăng nhập hoặc mật khẩu không đúng.": "Wrong username or password.",
+    "Lỗi máy chủ": "Server error",
+    "Đã có lỗi xảy ra. Câu trả lời của Ông/Bà chưa bị mất; vui lòng thử lại sau ít phút.":
+        "Something went wrong. Your answers are not lost; please try again in a few minutes.",
+    "Yêu cầu không hợp lệ": "Invalid request",
+    "Không có quyền truy cập": "Access denied",
+    "Dữ liệu gửi lên quá lớn.": "The submitted data is too large.",
+    "Điểm tiếp nhận": "Reception points",
+    "In tất cả áp phích": "Print all posters",
+    "In áp phích": "Print poster",
+    "Quản trị": "Administration",
+}
+
+CATALOGS: Mapping[str, Mapping[str, str]] = {"en": EN}
+
+
+def gettext(message: str, lang: str, **params: object) -> str:
+    """Translate a Vietnamese message id into ``lang`` (falling back to Vietnamese), then format."""
+    text = CATALOGS.get(lang, {}).get(message, message) if lang != "vi" else message
+    return text.format(**params) if params else text
+
+
+def pick_language(requested: str | None, default: str = "vi") -> str:
+    return requested if requested in SUPPORTED_LANGUAGES else default

@@ -1,0 +1,1 @@
+"""Routers split by audience; each carries its own access rule."""

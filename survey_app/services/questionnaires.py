@@ -1,0 +1,87 @@
+"""Publishing questionnaire files into the database and reading them back.
+
+A published (id, version) is immutable: if the file's content hash differs from the stored one, start-up
+is refused with a message that asks for a new version number.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..errors import ConfigurationError
+from ..models import QuestionnaireVersion
+from ..questionnaire import Questionnaire, load_directory
+
+
+def sync_questionnaires(session: Session, *, directory: Path) -> list[QuestionnaireVersion]:
+    """Publish new versions found in ``directory``; refuse edited published versions."""
+    published: list[QuestionnaireVersion] = []
+    for q in load_directory(directory):
+        digest = q.content_hash()
+        row = session.scalar(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.questionnaire_id == q.id, QuestionnaireVersion.version == q.version
+            )
+        )
+        if row is not None:
+            if row.content_hash != digest:
+                raise ConfigurationError(
+                    f"Bảng hỏi {q.id} phiên bản {q.version} đã được công bố và không được sửa; "
+                    f"hãy tăng số phiên bản (version) trong tệp. "
+                    f"(questionnaire {q.id} v{q.version} was published with hash {row.content_hash[:12]}, "
+                    f"file now hashes to {digest[:12]})"
+                )
+            continue
+        row = QuestionnaireVersion(
+            questionnaire_id=q.id,
+            version=q.version,
+            sector=q.sector.value,
+            content_hash=digest,
+            definition=q.model_dump(mode="json", by_alias=True),
+        )
+        session.add(row)
+        session.flush()
+        published.append(row)
+    _mark_current(session)
+    return published
+
+
+def _mark_current(session: Session) -> None:
+    """The highest version of each questionnaire is the one served."""
+    session.execute(update(QuestionnaireVersion).values(is_current=False))
+    latest: dict[str, QuestionnaireVersion] = {}
+    for row in session.scalars(select(QuestionnaireVersion)):
+        if row.questionnaire_id not in latest or row.version > latest[row.questionnaire_id].version:
+            latest[row.questionnaire_id] = row
+    for row in latest.values():
+        row.is_current = True
+    session.flush()
+
+
+@lru_cache(maxsize=64)
+def _parse(content_hash: str, definition_json: str) -> Questionnaire:
+    return Questionnaire.model_validate_json(definition_json)
+
+
+def parsed(row: QuestionnaireVersion) -> Questionnaire:
+    """The validated model of a stored version (cached by content hash)."""
+    import json
+
+    return _parse(row.content_hash, json.dumps(row.definition, ensure_ascii=False))
+
+
+def current_for_sector(session: Session, *, sector: str) -> QuestionnaireVersion | None:
+    return session.scalar(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.sector == sector, QuestionnaireVersion.is_current.is_(True))
+        .order_by(QuestionnaireVersion.questionnaire_id)
+        .limit(1)
+    )
+
+
+def get_version(session: Session, *, version_id: int) -> QuestionnaireVersion | None:
+    return session.get(QuestionnaireVersion, version_id)

@@ -1,0 +1,30 @@
+"""Jinja2 environment: autoescaping, translation helper, url helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from .i18n import LANGUAGE_NAMES, gettext
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@pass_context
+def _translate(ctx: Context, message: str, **params: Any) -> str:
+    return gettext(message, str(ctx.get("lang", "vi")), **params)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.globals["_"] = _translate
+    env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
