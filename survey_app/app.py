@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
 from .db import make_engine, make_sessionmaker
-from .errors import AppError, NotAuthenticated, PayloadTooLarge
+from .errors import AppError, NotAuthenticated, PasswordChangeRequired, PayloadTooLarge
 from .i18n import gettext, pick_language
-from .routes import admin, auth, public
+from .routes import account, admin, admin_review, admin_users, auth, public
 from .security import Signer
 from .templating import make_templates
 
@@ -102,7 +102,10 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.include_router(public.router)
     app.include_router(auth.router)
+    app.include_router(account.router)
     app.include_router(admin.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_review.router)
 
     headers = _security_headers(settings)
 
@@ -141,6 +144,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "Chưa đăng nhập"}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(str(request.url_for("auth.login_form").include_query_params(next=target)), 303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Phải đổi mật khẩu ban đầu"}, status_code=403)
+        return RedirectResponse(str(request.url_for("account.password_form")), 303)
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:

@@ -18,11 +18,11 @@ from .migrate import upgrade_to_head
 from .models import User
 from .questionnaire import QuestionnaireError, Sector
 from .security import hash_password
-from .services import catalogue
+from .services import accounts, audit, catalogue, privacy
 from .services import points as points_service
 from .services import questionnaires as q_service
 
-ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
+ROLES = accounts.ROLES
 
 
 def _session(settings: Settings) -> Session:
@@ -142,11 +142,16 @@ def cmd_points(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     with _session(settings) as session:
         if args.action == "create":
-            if session.scalar(select(User).where(User.username == args.username)) is not None:
-                print(f"Tài khoản {args.username} đã tồn tại.", file=sys.stderr)
-                return 2
             password = args.password or secrets.token_urlsafe(12)
-            _upsert_user(session, args.username, password, args.role, display_name=args.name or "")
+            try:
+                accounts.create_user(
+                    session, actor=None, username=args.username, role=args.role, password=password,
+                    display_name=args.name or "", sectors=args.sector or [], commune_codes=args.commune or [],
+                    min_length=settings.min_password_length,
+                )
+            except ValidationFailed as exc:
+                print(exc.detail, file=sys.stderr)
+                return 2
             session.commit()
             print(f"Đã tạo {args.username} ({args.role}); mật khẩu ban đầu: {password} (phải đổi khi đăng nhập lần đầu)")
         elif args.action == "list":
@@ -159,10 +164,34 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             if args.action == "disable":
                 user.active = False
+                user.session_version += 1
+                audit.record(session, actor=None, actor_name="cli", action="user_disabled", target_type="user",
+                             target_id=user.id)
             else:
                 user.role = args.role
+                audit.record(session, actor=None, actor_name="cli", action="user_updated", target_type="user",
+                             target_id=user.id, details={"role": args.role})
             session.commit()
             print("Đã cập nhật.")
+    return 0
+
+
+def cmd_privacy(args: argparse.Namespace, settings: Settings) -> int:
+    for h in privacy.inventory(
+        contact_retention_days=settings.contact_retention_days,
+        rate_event_retention_hours=settings.rate_event_retention_hours,
+    ):
+        print(f"- {h.what}\n    Mục đích: {h.why}\n    Nơi lưu: {h.where}")
+        print(f"    Thời hạn: {h.how_long}\n    Ai được xem: {h.who_sees}")
+    print("Không lưu địa chỉ IP gốc ở bất kỳ đâu (kể cả nhật ký máy chủ: access log tắt).")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    with _session(settings) as session:
+        removed = privacy.apply_retention(session, rate_event_retention_hours=settings.rate_event_retention_hours)
+        session.commit()
+    print("Đã xoá: " + ", ".join(f"{k}: {v}" for k, v in removed.items()))
     return 0
 
 
@@ -199,12 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name")
     create.add_argument("--password", help="initial password (generated when omitted)")
+    create.add_argument("--sector", action="append", choices=[s.value for s in Sector], help="repeat for several")
+    create.add_argument("--commune", action="append", help="official commune code; repeat for several")
     users.add_parser("list")
     users.add_parser("disable").add_argument("username")
     set_role = users.add_parser("set-role")
     set_role.add_argument("username")
     set_role.add_argument("role", choices=ROLES)
     sub.choices["users"].set_defaults(func=cmd_users)
+
+    priv = sub.add_parser("privacy", help="personal data inventory").add_subparsers(dest="action", required=True)
+    priv.add_parser("inventory")
+    sub.choices["privacy"].set_defaults(func=cmd_privacy)
+    ret = sub.add_parser("retention", help="delete data past its retention period").add_subparsers(dest="action", required=True)
+    ret.add_parser("apply")
+    sub.choices["retention"].set_defaults(func=cmd_retention)
     return parser
 
 

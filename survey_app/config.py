@@ -33,6 +33,25 @@ class Settings(BaseSettings):
     htmx_cdn_url: str = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.4/dist/htmx.min.js"
     htmx_sri: str = "sha384-HGfztofotfshcF7+8n44JQL2oJmowVChPTg48S+jvZoztPfvwD79OC/LTtG6dMp+"
 
+    # Abuse resistance on public forms (each threshold configurable).
+    device_window_hours: float = 12
+    submit_burst_limit: int = 30
+    submit_burst_minutes: int = 10
+    min_completion_seconds: int = 20
+    staff_burst_count: int = 5
+    staff_burst_minutes: int = 15
+    duplicate_burst_count: int = 3
+    duplicate_burst_minutes: int = 60
+    straight_line_min_items: int = 8
+    # Accounts.
+    login_max_failures_account: int = 5
+    login_max_failures_client: int = 20
+    login_lock_minutes: int = 15
+    min_password_length: int = 10
+    # Data protection.
+    contact_retention_days: int = 180
+    rate_event_retention_hours: int = 48
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and (

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from .config import Settings
-from .errors import Forbidden, NotAuthenticated
+from .errors import Forbidden, NotAuthenticated, PasswordChangeRequired
 from .i18n import pick_language
 from .models import User
 from .security import SESSION_COOKIE, SESSION_MAX_AGE, Signer
@@ -50,17 +50,23 @@ def get_optional_user(request: Request, session: SessionDep, signer: SignerDep) 
     if not data or not isinstance(data.get("uid"), int):
         return None
     user = session.get(User, data["uid"])
-    if user is None or not user.active:
-        return None
+    if user is None or not user.active or data.get("sv") != user.session_version:
+        return None  # a password change, reset or disable ends every older session
     return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> User:
+PASSWORD_ROUTES = ("account.password_form", "account.password")
+
+
+def get_current_user(request: Request, user: OptionalUser) -> User:
     if user is None:
         raise NotAuthenticated()
+    route = request.scope.get("route")
+    if user.must_change_password and getattr(route, "name", None) not in PASSWORD_ROUTES:
+        raise PasswordChangeRequired()
     return user
 
 
@@ -76,4 +82,13 @@ def require_roles(*roles: str) -> Callable[[User], User]:
         return user
 
     guard.__name__ = f"require_roles_{'_'.join(roles)}"
+    guard.roles = frozenset(roles)  # type: ignore[attr-defined]  # read by the route-table test
     return guard
+
+
+def require_login(user: CurrentUser) -> User:
+    """Any signed-in staff member (e.g. their own account page)."""
+    return user
+
+
+require_login.roles = frozenset({"admin", "reviewer", "commune", "enumerator", "viewer"})  # type: ignore[attr-defined]

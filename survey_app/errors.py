@@ -31,6 +31,11 @@ class NotAuthenticated(AppError):
     public_message = "Đăng nhập"
 
 
+class PasswordChangeRequired(AppError):
+    status_code = 303
+    public_message = "Vui lòng đổi mật khẩu ban đầu trước khi tiếp tục."
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     public_message = "Dữ liệu gửi lên quá lớn."

@@ -64,6 +64,20 @@ EN: Mapping[str, str] = {
     "In tất cả áp phích": "Print all posters",
     "In áp phích": "Print poster",
     "Quản trị": "Administration",
+    "Thiết bị này đã gửi ý kiến cho điểm tiếp nhận này gần đây. Mỗi lượt giao dịch chỉ cần đánh giá một lần.":
+        "This device already sent answers for this reception point recently. One rating per visit is enough.",
+    "Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút.":
+        "Too many responses were sent from this network. Your answers are kept; please send again in a few minutes.",
+    "Cán bộ các sở, ngành và xã chỉ xem số liệu tổng hợp; góp ý bằng chữ chỉ cơ quan có trách nhiệm được xem.":
+        "Departments and communes see only aggregated figures; written comments are seen only by the agency responsible.",
+    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.":
+        "Too many failed logins. Please try again in {minutes} minutes.",
+    "Đổi mật khẩu": "Change password",
+    "Mật khẩu hiện tại": "Current password",
+    "Mật khẩu mới": "New password",
+    "Nhập lại mật khẩu mới": "Repeat the new password",
+    "Vui lòng đổi mật khẩu ban đầu trước khi tiếp tục.": "Please change your initial password before continuing.",
+    "Hai mật khẩu mới không khớp.": "The two new passwords do not match.",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": EN}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
@@ -26,6 +27,25 @@ CURRENT_CODE_SCHEME = "2025"  # administrative units after 1 July 2025 (two tier
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC on both backends (SQLite hands back naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
 
 
 class Province(Base):
@@ -71,7 +91,7 @@ class QuestionnaireVersion(Base):
     sector: Mapped[str] = mapped_column(String(30), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -87,9 +107,9 @@ class ReceptionPoint(Base):
     sector: Mapped[str] = mapped_column(String(30), index=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    token_rotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    token_rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     commune: Mapped[Commune] = relationship()
 
@@ -114,9 +134,15 @@ class Response(Base):
     sector: Mapped[str] = mapped_column(String(30))
     mode: Mapped[str] = mapped_column(String(12))  # qr, enumerator, paper, kiosk
     language: Mapped[str] = mapped_column(String(10))
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Keyed hashes (HMAC with a salt that rotates daily) used only to detect abuse; never a raw address.
+    device_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    network_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answers_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    notice_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     reception_point: Mapped[ReceptionPoint | None] = relationship()
 
@@ -144,4 +170,66 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin, reviewer, commune, enumerator, viewer
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Bumped on password change or disable: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    scopes: Mapped[list[UserScope]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class UserScope(Base):
+    """One scope line of a user: a sector, a commune, or both (a reviewer of health in one commune).
+    A user with no scope lines and role admin sees the whole province."""
+
+    __tablename__ = "user_scope"
+    __table_args__ = (UniqueConstraint("user_id", "sector", "commune_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    sector: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), nullable=True)
+
+
+class AuditEvent(Base):
+    """Append-only trail; UPDATE and DELETE are refused by database triggers (see the migration)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    target_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RateEvent(Base):
+    """Short-lived counters for throttling (login failures, submission bursts) shared by every worker.
+    ``key`` is a keyed hash, never a raw IP address or username."""
+
+    __tablename__ = "rate_event"
+    __table_args__ = (Index("ix_rate_event_key_at", "kind", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ResponseFlag(Base):
+    """A reason to doubt a response (kept, excluded from indices while open or confirmed)."""
+
+    __tablename__ = "response_flag"
+    __table_args__ = (UniqueConstraint("response_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open, confirmed, cleared
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

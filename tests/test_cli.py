@@ -54,7 +54,7 @@ def test_points_add_errors_are_clear(env: dict[str, str]) -> None:
 
 
 def test_users_create_and_list(env: dict[str, str]) -> None:
-    out = run(["users", "create", "syt", "--role", "reviewer", "--password", "mot-mat-khau-dai"], env).stdout
+    out = run(["users", "create", "syt", "--role", "reviewer", "--sector", "health", "--password", "mot-mat-khau-dai"], env).stdout
     assert "syt" in out
     assert "syt\treviewer" in run(["users", "list"], env).stdout
 

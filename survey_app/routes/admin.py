@@ -11,12 +11,11 @@ from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_ro
 from ..errors import NotFound, ValidationFailed
 from ..models import ReceptionPoint
 from ..questionnaire import SECTOR_LABELS
-from ..services import catalogue
+from ..services import audit, catalogue
 from ..services import points as points_service
 from .csrf import check_same_origin
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))])
-ACCESS_RULE = "admin"
 
 
 def _point(session: SessionDep, point_id: int) -> ReceptionPoint:
@@ -77,7 +76,8 @@ def create_point(
     try:
         if commune is None:
             raise ValidationFailed("Không tìm thấy xã/phường đã chọn.")
-        points_service.create_point(session, commune=commune, sector=sector, name=name)
+        point = points_service.create_point(session, commune=commune, sector=sector, name=name)
+        audit.record(session, actor=user, action="point_created", target_type="point", target_id=point.code)
     except ValidationFailed as exc:
         session.rollback()
         return _points_page(request, session, settings, lang, user, error=exc.detail, status_code=422)
@@ -86,15 +86,17 @@ def create_point(
 
 
 @router.post("/points/{point_id}/rotate", name="admin.points_rotate", dependencies=[Depends(check_same_origin)])
-def rotate(request: Request, point_id: int, session: SessionDep) -> Response:
-    points_service.rotate_token(session, point=_point(session, point_id))
+def rotate(request: Request, point_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    point = points_service.rotate_token(session, point=_point(session, point_id))
+    audit.record(session, actor=user, action="point_rotated", target_type="point", target_id=point.code)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.points")), status_code=303)
 
 
 @router.post("/points/{point_id}/revoke", name="admin.points_revoke", dependencies=[Depends(check_same_origin)])
-def revoke(request: Request, point_id: int, session: SessionDep) -> Response:
-    points_service.revoke(session, point=_point(session, point_id))
+def revoke(request: Request, point_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    point = points_service.revoke(session, point=_point(session, point_id))
+    audit.record(session, actor=user, action="point_revoked", target_type="point", target_id=point.code)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.points")), status_code=303)
 

@@ -1,33 +1,50 @@
-"""Staff login and logout (signed, HttpOnly session cookie)."""
+"""Staff login and logout: signed HttpOnly session cookie, throttled failures (per account and per client)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
-from ..models import User
-from ..security import SESSION_COOKIE, SESSION_MAX_AGE, verify_password
+from ..deps import LanguageDep, OptionalUser, SessionDep, SettingsDep, SignerDep
+from ..models import User, utcnow
+from ..security import SESSION_COOKIE, SESSION_MAX_AGE, Signer
+from ..services import abuse, accounts, audit
 from .csrf import check_same_origin
 
 router = APIRouter(tags=["auth"])
-ACCESS_RULE = "public"
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link borrow our domain.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/admin"
 
 
-@router.get("/login", name="auth.login_form")
-def login_form(request: Request, lang: LanguageDep, next: str | None = None) -> Response:
+def start_session(response: Response, *, signer: Signer, user: User, secure: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        signer.dumps("session", {"uid": user.id, "sv": user.session_version}),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+
+
+def _login_page(request: Request, lang: str, next_: str, error: str | None, status: int = 200, **params: int) -> Response:
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "auth/login.html", {"lang": lang, "next": _safe_next(next), "error": None}
+        request, "auth/login.html", {"lang": lang, "next": safe_next(next_), "error": error, "params": params},
+        status_code=status,
     )
+
+
+@router.get("/login", name="auth.login_form")
+def login_form(request: Request, lang: LanguageDep, next: str | None = None) -> Response:
+    return _login_page(request, lang, next or "/admin", None)
 
 
 @router.post("/login", name="auth.login", dependencies=[Depends(check_same_origin)])
@@ -41,29 +58,36 @@ def login(
     password: str = Form("", max_length=500),
     next: str = Form("/admin", max_length=500),
 ) -> Response:
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        templates = request.app.state.templates
-        return templates.TemplateResponse(  # type: ignore[no-any-return]
-            request,
-            "auth/login.html",
-            {"lang": lang, "next": _safe_next(next), "error": "Tên đăng nhập hoặc mật khẩu không đúng."},
-            status_code=422,
-        )
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        signer.dumps("session", {"uid": user.id}),
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=settings.environment == "production",
+    now = utcnow()
+    host = request.client.host if request.client else "unknown"
+    rules = accounts.ThrottleRules(
+        settings.login_max_failures_account, settings.login_max_failures_client,
+        dt.timedelta(minutes=settings.login_lock_minutes),
     )
+    try:
+        user = accounts.authenticate(
+            session, username=username.strip(), password=password, now=now, rules=rules,
+            account_key=abuse.keyed_hash(settings.secret_key, "login-account", username.strip().lower()),
+            client_key=abuse.keyed_hash(settings.secret_key, "network", host, day=now.date()),
+        )
+    except accounts.LoginThrottled as exc:
+        session.commit()
+        return _login_page(request, lang, next, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+                           429, minutes=exc.minutes)
+    session.commit()
+    if user is None:
+        return _login_page(request, lang, next, "Tên đăng nhập hoặc mật khẩu không đúng.", 422)
+    target = str(request.url_for("account.password_form")) if user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    start_session(response, signer=signer, user=user, secure=settings.environment == "production")
     return response
 
 
 @router.post("/logout", name="auth.logout", dependencies=[Depends(check_same_origin)])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    if user is not None:
+        audit.record(session, actor=user, action="logout")
+        session.commit()
     response = RedirectResponse(str(request.url_for("auth.login_form")), status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -8,6 +8,8 @@ response instead of creating another one, even when two posts race.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 import re
 import uuid
@@ -120,6 +122,11 @@ def validate_answers(questionnaire: Questionnaire, form: Mapping[str, Sequence[s
     return ValidatedAnswers(answers=answers, texts=texts, errors=errors, raw=raw)
 
 
+def answers_fingerprint(answers: Mapping[str, Any]) -> str:
+    """Identical answer vectors share a fingerprint (used to detect copy-paste bursts)."""
+    return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:40]
+
+
 def parse_submission_id(value: str | None) -> str | None:
     """A canonical UUID string, or None when the value is not a UUID."""
     if not value:
@@ -153,6 +160,9 @@ def store_response(
     started_at: dt.datetime | None,
     point: ReceptionPoint | None = None,
     submitted_at: dt.datetime | None = None,
+    device_hash: str | None = None,
+    network_hash: str | None = None,
+    notice_version: str | None = None,
 ) -> StoreResult:
     """Insert a response once per submission id; a repeat returns the stored one (created=False)."""
     if mode not in MODES:
@@ -175,6 +185,10 @@ def store_response(
         language=language,
         started_at=started_at,
         answers=validated.answers,
+        device_hash=device_hash,
+        network_hash=network_hash,
+        answers_hash=answers_fingerprint(validated.answers),
+        notice_version=notice_version,
     )
     if submitted_at is not None:
         response.submitted_at = submitted_at

@@ -1,0 +1,162 @@
+"""Abuse resistance for public forms: layered, server-side, thresholds from Settings.
+
+Nothing here stores a raw IP address: networks are keyed hashes (HMAC with the secret and a salt that
+changes every day, so two days cannot be linked); devices are random first-party cookies, also hashed.
+Suspicious responses are kept and flagged; indices exclude open and confirmed flags by default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Response, ResponseFlag, User, utcnow
+from . import audit, ratelimit
+
+FLAG_REASONS = {
+    "honeypot": "Trường ẩn bị điền (khả năng là máy tự động)",
+    "too_fast": "Hoàn thành quá nhanh",
+    "staff_burst": "Nhiều phiếu từ cùng một mạng tại cùng một điểm trong vài phút (nghi tự đánh giá)",
+    "device_burst": "Nhiều phiếu từ cùng một thiết bị",
+    "duplicate_answers": "Nhiều phiếu có câu trả lời giống hệt nhau trong thời gian ngắn",
+    "straight_lining": "Chọn cùng một mức cho mọi câu",
+}
+FLAG_STATUSES = ("open", "confirmed", "cleared")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    device_window: dt.timedelta
+    submit_burst_limit: int
+    submit_burst_window: dt.timedelta
+    min_completion: dt.timedelta
+    staff_burst_count: int
+    staff_burst_window: dt.timedelta
+    duplicate_burst_count: int
+    duplicate_burst_window: dt.timedelta
+    straight_line_min_items: int
+
+
+def keyed_hash(secret: str, purpose: str, value: str, *, day: dt.date | None = None) -> str:
+    """HMAC-SHA256 of ``value``; with ``day`` the salt rotates daily (unlinkable across days)."""
+    salt = f"{purpose}|{day.isoformat()}" if day else purpose
+    key = hashlib.sha256(f"{secret}|{salt}".encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def answered_recently(
+    session: Session, *, point_id: int, device_hash: str, window: dt.timedelta, now: dt.datetime
+) -> bool:
+    return session.scalar(
+        select(Response.id).where(
+            Response.reception_point_id == point_id,
+            Response.device_hash == device_hash,
+            Response.submitted_at >= now - window,
+        ).limit(1)
+    ) is not None
+
+
+def over_burst_limit(session: Session, *, network_hash: str, rules: Thresholds, now: dt.datetime) -> bool:
+    return ratelimit.count(session, kind="submit", key=network_hash, window=rules.submit_burst_window, now=now) >= (
+        rules.submit_burst_limit
+    )
+
+
+def _add_flag(session: Session, response: Response, reason: str, detail: str = "") -> None:
+    exists = session.scalar(
+        select(ResponseFlag.id).where(ResponseFlag.response_id == response.id, ResponseFlag.reason == reason)
+    )
+    if exists is None:
+        session.add(ResponseFlag(response_id=response.id, reason=reason, detail=detail[:300]))
+    response.flagged = True
+
+
+def straight_lined(answers: dict[str, Any], scale_items: list[str], min_items: int) -> bool:
+    values = [answers[i] for i in scale_items if i in answers and answers[i] != "na"]
+    return len(values) >= min_items and len(set(values)) == 1
+
+
+def flag_response(
+    session: Session, *, response: Response, scale_items: list[str], rules: Thresholds, honeypot: bool,
+    started_at: dt.datetime | None, now: dt.datetime,
+) -> list[str]:
+    """Run every detector on a freshly stored response; returns the reasons flagged."""
+    reasons: list[str] = []
+    if honeypot:
+        reasons.append("honeypot")
+    if started_at is not None and now - started_at < rules.min_completion:
+        reasons.append("too_fast")
+    if straight_lined(response.answers, scale_items, rules.straight_line_min_items):
+        reasons.append("straight_lining")
+    for reason in reasons:
+        _add_flag(session, response, reason)
+    reasons += _flag_bursts(session, response=response, rules=rules, now=now)
+    session.flush()
+    return reasons
+
+
+def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now: dt.datetime) -> list[str]:
+    """Group detectors: when a burst crosses its threshold, every response in it is flagged."""
+    found: list[str] = []
+    checks = [
+        ("staff_burst", Response.network_hash, response.network_hash, rules.staff_burst_count, rules.staff_burst_window,
+         True),
+        ("device_burst", Response.device_hash, response.device_hash, rules.staff_burst_count, rules.staff_burst_window,
+         False),
+        ("duplicate_answers", Response.answers_hash, response.answers_hash, rules.duplicate_burst_count,
+         rules.duplicate_burst_window, True),
+    ]
+    for reason, column, value, threshold, window, same_point in checks:
+        if value is None:
+            continue
+        conditions = [column == value, Response.submitted_at >= now - window]
+        if same_point:
+            conditions.append(Response.reception_point_id == response.reception_point_id)
+        members = list(session.scalars(select(Response).where(*conditions)))
+        if len(members) >= threshold:
+            for member in members:
+                _add_flag(session, member, reason, f"{len(members)} phiếu trong {int(window.total_seconds() // 60)} phút")
+            found.append(reason)
+    return found
+
+
+def review_flag(session: Session, *, actor: User, flag: ResponseFlag, status: str) -> None:
+    if status not in ("confirmed", "cleared"):
+        raise ValueError(status)
+    flag.status = status
+    flag.reviewed_by = actor.username
+    flag.reviewed_at = utcnow()
+    session.flush()
+    still = session.scalar(
+        select(func.count()).where(ResponseFlag.response_id == flag.response_id, ResponseFlag.status != "cleared")
+    )
+    session.execute(update(Response).where(Response.id == flag.response_id).values(flagged=bool(still)))
+    audit.record(session, actor=actor, action="flag_reviewed", target_type="response", target_id=flag.response_id,
+                 details={"reason": flag.reason, "status": status})
+
+
+def list_flags(session: Session, *, status: str = "open", before_id: int | None = None, limit: int = 50) -> list[ResponseFlag]:
+    stmt = select(ResponseFlag).where(ResponseFlag.status == status).order_by(ResponseFlag.id.desc()).limit(limit)
+    if before_id is not None:
+        stmt = stmt.where(ResponseFlag.id < before_id)
+    return list(session.scalars(stmt))
+
+
+def thresholds_from(settings: Any) -> Thresholds:
+    return Thresholds(
+        device_window=dt.timedelta(hours=settings.device_window_hours),
+        submit_burst_limit=settings.submit_burst_limit,
+        submit_burst_window=dt.timedelta(minutes=settings.submit_burst_minutes),
+        min_completion=dt.timedelta(seconds=settings.min_completion_seconds),
+        staff_burst_count=settings.staff_burst_count,
+        staff_burst_window=dt.timedelta(minutes=settings.staff_burst_minutes),
+        duplicate_burst_count=settings.duplicate_burst_count,
+        duplicate_burst_window=dt.timedelta(minutes=settings.duplicate_burst_minutes),
+        straight_line_min_items=settings.straight_line_min_items,
+    )
