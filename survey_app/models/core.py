@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base
+from ..db import Base
 
 CURRENT_CODE_SCHEME = "2025"  # administrative units after 1 July 2025 (two tiers)
 
