@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,7 +18,7 @@ from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .errors import AppError, NotAuthenticated, PasswordChangeRequired, PayloadTooLarge
 from .i18n import gettext, pick_language
-from .routes import account, admin, admin_review, admin_users, auth, public
+from .routes import account, admin, admin_review, admin_users, api, auth, public
 from .security import Signer
 from .templating import make_templates
 
@@ -100,12 +101,10 @@ def create_app(
     app.state.signer = Signer(settings.secret_key)
 
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
-    app.include_router(public.router)
-    app.include_router(auth.router)
-    app.include_router(account.router)
-    app.include_router(admin.router)
-    app.include_router(admin_users.router)
-    app.include_router(admin_review.router)
+    app.include_router(api.router)
+    # HTML pages are not part of the JSON API's OpenAPI description.
+    for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router):
+        app.include_router(html_router, include_in_schema=False)
 
     headers = _security_headers(settings)
 
@@ -165,6 +164,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            # The documented 422 shape, so API clients (and the OpenAPI contract) get what they expect.
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         return _error_page(request, 400, "Yêu cầu không hợp lệ")
 
     @app.exception_handler(Exception)

@@ -78,6 +78,18 @@ class ItemRole(StrEnum):
     procedure_domain = "procedure_domain"
 
 
+ROLE_TYPES: dict[str, tuple[str, ...]] = {
+    "overall": ("scale5",),
+    "comment": ("text",),
+    "sex": ("single",),
+    "age_group": ("single",),
+    "ethnicity": ("single",),
+    "residence": ("single",),
+    "used_service": ("yesno",),
+    "procedure_domain": ("single",),
+}
+
+
 class LocalText(BaseModel):
     """A text in several languages; Vietnamese is required and is the fallback."""
 
@@ -211,6 +223,24 @@ class Questionnaire(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _check_roles_and_languages(self) -> Questionnaire:
+        roles: dict[str, str] = {}
+        allowed_langs = set(self.languages)
+        for item in self.items:
+            if item.role is not None:
+                if item.role.value in roles:
+                    raise ValueError(f"role {item.role.value} is used by both {roles[item.role.value]} and {item.id}")
+                if item.type.value not in ROLE_TYPES[item.role.value]:
+                    raise ValueError(f"item {item.id}: role {item.role.value} needs type {ROLE_TYPES[item.role.value][0]}")
+                roles[item.role.value] = item.id
+            texts = [item.text, item.interviewer_text, item.help, *(o.label for o in item.options)]
+            for text in texts:
+                if text is not None and not text.languages() <= allowed_langs:
+                    unknown = sorted(text.languages() - allowed_langs)
+                    raise ValueError(f"item {item.id}: translation {unknown} is not in languages {self.languages}")
+        return self
+
+    @model_validator(mode="after")
     def _check_references(self) -> Questionnaire:
         seen: dict[str, Item] = {}
         page_ids: set[str] = set()
@@ -225,6 +255,8 @@ class Questionnaire(BaseModel):
                     ref = seen.get(cond.item)
                     if ref is None:
                         raise ValueError(f"item {item.id}: show_if refers to {cond.item}, which is not an earlier item")
+                    if ref.type in (ItemType.number, ItemType.text):
+                        raise ValueError(f"item {item.id}: show_if can only refer to a choice item, not {cond.item}")
                     allowed = set(ref.allowed_values())
                     if allowed and not set(cond.in_) <= allowed:
                         raise ValueError(f"item {item.id}: show_if values {cond.in_} not allowed for {cond.item}")

@@ -408,3 +408,39 @@ def test_unquoted_yes_in_show_if_is_not_silently_accepted(tmp_path: Path) -> Non
     path.write_text(BASE.replace('in: ["yes"]', "in: [yes]"), encoding="utf-8")
     with pytest.raises(QuestionnaireError):
         load_file(path)
+
+
+def test_a_role_may_be_used_once() -> None:
+    data = _base()
+    _items(data)[1]["role"] = "overall"
+    Questionnaire.model_validate(data)
+    _items(data).append({"id": "A4", "type": "scale5", "role": "overall", "text": {"vi": "Nhìn chung"}})
+    with pytest.raises(ValidationError, match="role overall is used by both A2 and A4"):
+        Questionnaire.model_validate(data)
+
+
+def test_role_needs_a_matching_type() -> None:
+    data = _base()
+    _items(data)[2]["role"] = "overall"  # a single-choice item cannot be the overall satisfaction item
+    with pytest.raises(ValidationError, match="role overall needs type scale5"):
+        Questionnaire.model_validate(data)
+
+
+def test_translation_in_an_undeclared_language_is_rejected() -> None:
+    data = _base()
+    _items(data)[0]["text"]["eng"] = "typo for en"
+    with pytest.raises(ValidationError, match="not in languages"):
+        Questionnaire.model_validate(data)
+    data = _base()
+    data["languages"] = ["vi", "en", "tha"]
+    _items(data)[0]["text"]["tha"] = "câu hỏi thử (made-up test language)"
+    assert Questionnaire.model_validate(data).items[0].text.get("tha").startswith("câu hỏi thử")
+    assert Questionnaire.model_validate(data).items[1].text.get("tha") == "Ông/Bà hài lòng ở mức nào?"  # falls back to vi
+
+
+def test_show_if_on_a_number_item_is_rejected() -> None:
+    data = _base()
+    _items(data).insert(0, {"id": "N0", "type": "number", "text": {"vi": "Số lần"}})
+    _items(data)[2]["show_if"] = [{"item": "N0", "in": ["1"]}]
+    with pytest.raises(ValidationError, match="only refer to a choice item"):
+        Questionnaire.model_validate(data)

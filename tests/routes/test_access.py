@@ -22,6 +22,9 @@ PUBLIC = {
     "auth.login": "login",
     "auth.logout": "clears the caller's own cookie",
     "openapi": "the JSON API's schema",
+    "api.health": "liveness for load balancers; says nothing but ok",
+    "api.communes": "the public administrative catalogue",
+    "api.questionnaire": "the questionnaire citizens already see on the public form",
     "swagger_ui_html": "API documentation page",
     "swagger_ui_redirect": "API documentation page",
 }
