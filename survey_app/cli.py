@@ -189,9 +189,30 @@ def cmd_privacy(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     with _session(settings) as session:
-        removed = privacy.apply_retention(session, rate_event_retention_hours=settings.rate_event_retention_hours)
+        removed = privacy.apply_retention(
+            session, rate_event_retention_hours=settings.rate_event_retention_hours,
+            contact_retention_days=settings.contact_retention_days,
+        )
         session.commit()
     print("Đã xoá: " + ", ".join(f"{k}: {v}" for k, v in removed.items()))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            size = backup(settings.database_url, Path(args.path))
+            print(f"Đã sao lưu vào {args.path} ({size} byte).")
+        else:
+            restore(settings.database_url, Path(args.path))
+            print(f"Đã khôi phục từ {args.path}.")
+    except BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -243,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retention", help="delete data past its retention period").add_subparsers(dest="action", required=True)
     ret.add_parser("apply")
     sub.choices["retention"].set_defaults(func=cmd_retention)
+    for name, help_text in (("backup", "online backup of the SQLite database"), ("restore", "restore a backup")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("path")
+        p.set_defaults(func=cmd_backup)
     return parser
 
 

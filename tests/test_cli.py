@@ -72,3 +72,19 @@ def test_edited_published_questionnaire_refuses_to_start(env: dict[str, str], tm
 def test_production_refuses_placeholder_secret(env: dict[str, str]) -> None:
     result = run(["init"], {**env, "SURVEY_ENVIRONMENT": "production"}, check=False)
     assert result.returncode == 1 and "SURVEY_SECRET_KEY" in result.stderr
+
+
+def test_backup_and_restore(env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "backup.sqlite3"
+    assert "Đã sao lưu" in run(["backup", str(target)], env).stdout
+    assert run(["backup", str(target)], env, check=False).returncode == 2  # never overwrites
+    before = run(["points", "export"], env).stdout
+    run(["points", "add", "--commune", "03667", "--sector", "one_stop", "--name", "Thêm sau sao lưu"], env)
+    assert "Đã khôi phục" in run(["restore", str(target)], env).stdout
+    assert run(["points", "export"], env).stdout == before
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database")
+    bad = run(["restore", str(junk)], env, check=False)
+    assert bad.returncode == 2 and "không phải" in bad.stderr
+    pg = run(["backup", str(tmp_path / "x")], {**env, "SURVEY_DATABASE_URL": "postgresql+psycopg://u@h/db"}, check=False)
+    assert pg.returncode == 2 and "pg_dump" in pg.stderr
