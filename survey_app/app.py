@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -168,6 +169,29 @@ def _install_error_handlers(app: FastAPI) -> None:
             # The documented 422 shape, so API clients (and the OpenAPI contract) get what they expect.
             return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         return _error_page(request, 400, "Yêu cầu không hợp lệ")
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> Response:
+        # The database is unreachable (restart, failover, full disk). Citizens keep their answers: the
+        # page carries every posted field back in a form they can send again once the service recovers.
+        logger.error("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Hệ thống tạm thời gián đoạn, vui lòng thử lại sau."}, status_code=503,
+                                headers={"Retry-After": "30"})
+        fields: list[tuple[str, str]] = []
+        if request.method == "POST":
+            try:
+                form = await request.form()
+                fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            except Exception:  # noqa: BLE001  (an unreadable body must not hide the 503 page)
+                fields = []
+        lang = pick_language(request.query_params.get("lang") or request.cookies.get("lang"))
+        templates = request.app.state.templates
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "errors/503.html",
+            {"lang": lang, "fields": fields, "action": str(request.url) if request.method == "POST" else None},
+            status_code=503, headers={"Retry-After": "30"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

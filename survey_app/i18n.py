@@ -73,6 +73,10 @@ EN: Mapping[str, str] = {
     "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.":
         "Too many failed logins. Please try again in {minutes} minutes.",
     "Đổi mật khẩu": "Change password",
+    "Hệ thống tạm thời gián đoạn": "Service temporarily unavailable",
+    "Câu trả lời của Ông/Bà chưa được gửi nhưng vẫn còn trên trang này. Vui lòng bấm Gửi lại sau ít phút.":
+        "Your answers were not sent yet but are kept on this page. Please press Send again in a few minutes.",
+    "Gửi lại": "Send again",
     "Mật khẩu hiện tại": "Current password",
     "Mật khẩu mới": "New password",
     "Nhập lại mật khẩu mới": "Repeat the new password",
