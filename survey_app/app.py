@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -119,6 +120,8 @@ def create_app(
         return response
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Weak mobile connections: compress pages and our static files (htmx: 51 KB → 16 KB).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     _install_error_handlers(app)
     return app
 
