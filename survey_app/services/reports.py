@@ -1,0 +1,911 @@
+"""The bridge between stored responses and the analysis library: responses → DataFrames → ``analysis`` →
+frozen report objects. No statistic is computed anywhere else in the web application.
+
+Design used for every estimate (stated on every report; see :func:`method_notes`):
+
+- one row per response in the period (all sectors and communes of the province, the chosen modes, flagged
+  responses excluded unless asked), so that every domain is estimated on the full design;
+- strata = commune; PSU = reception point for QR/kiosk answers, and commune × mode for enumerator and paper
+  questionnaires (the Response table has no design columns yet, so their design weight is 1);
+- single-PSU strata: R's ``survey.lonely.psu = "adjust"``;
+- weights: 1 (unweighted), or raked to transaction volumes per reception point and period (QR/kiosk only),
+  or raked to population margins sector × sex and sector × age group; SEs account for the raking
+  (R ``svyrecvar``);
+- satisfied = answer 4 or 5 on a 5-level item; "na" is out of the denominator; only ``scale5`` items count.
+
+The aggregates of a period are cached per process, keyed by the period, the settings and the data version
+(max id, row count and number of flagged responses, plus the weighting tables): new data changes the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from analysis import SurveyDesign, quality_flags, satisfied, sipas_index
+from analysis.errors import SurveyError
+from analysis.sae import fay_herriot_table, smooth_sampling_variances
+
+from ..errors import ValidationFailed
+from ..models import (
+    Commune,
+    PopulationMargin,
+    QuestionnaireVersion,
+    ReceptionPoint,
+    ReportTarget,
+    Response,
+    TransactionVolume,
+)
+from ..questionnaire import SECTOR_LABELS, SIPAS_LABELS, ItemRole, ItemType, Sector
+from . import questionnaires as q_service
+from .report_periods import Period
+
+MODES = ("qr", "enumerator", "paper", "kiosk")
+MODE_LABELS = {"qr": "Mã QR", "enumerator": "Điều tra viên", "paper": "Phiếu giấy", "kiosk": "Ki-ốt"}
+SELF_SELECTED = ("qr", "kiosk")
+WEIGHTINGS = {
+    "unweighted": "Không gia quyền (mỗi phiếu có trọng số 1)",
+    "transactions": "Hiệu chỉnh (raking) theo số giao dịch của từng điểm tiếp nhận trong kỳ (chỉ phiếu QR/ki-ốt)",
+    "population": "Hiệu chỉnh (raking) theo cơ cấu dân số: lĩnh vực × giới tính và lĩnh vực × nhóm tuổi",
+}
+DEFAULT_TARGETS = {"one_stop": 90.0, "land_certificate": 85.0, "health": 85.0, "primary_education": 85.0}
+TARGET_SOURCE = "Kế hoạch CCHC của tỉnh: thủ tục hành chính ≥ 90%; đất đai, xây dựng, đầu tư ≥ 85%; y tế, giáo dục công ≥ 85%"
+SECTORS = tuple(s.value for s in Sector)
+INDEX_OVERALL = "Tỷ lệ hài lòng chung (câu hỏi đánh giá chung)"
+INDEX_SIPAS = "Chỉ số SIPAS (trung bình 5 yếu tố)"
+
+
+# ---------------------------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class ReportSettings:
+    """The choices a report is made with; shown on the report and in every export."""
+
+    modes: tuple[str, ...] = ("qr", "enumerator", "paper")
+    include_flagged: bool = False
+    weighting: str = "unweighted"
+    min_n: int = 30
+    sae: bool = False
+    max_cv: float = 0.30
+    level: float = 0.95
+
+    def describe(self) -> list[tuple[str, str]]:
+        return [
+            ("Hình thức thu thập", ", ".join(MODE_LABELS[m] for m in self.modes)),
+            ("Phiếu bị gắn cờ", "Có tính" if self.include_flagged else "Loại trừ"),
+            ("Gia quyền", WEIGHTINGS[self.weighting]),
+            ("Số phiếu tối thiểu để công bố", str(self.min_n)),
+            ("Ngưỡng hệ số biến thiên (CV)", f"{self.max_cv:.0%}"),
+            ("Ước lượng cho địa bàn nhỏ (Fay–Herriot)", "Bật" if self.sae else "Tắt"),
+            ("Độ tin cậy của khoảng", f"{self.level:.0%}"),
+        ]
+
+    def query(self) -> dict[str, Any]:
+        return {"modes": list(self.modes), "flagged": "1" if self.include_flagged else "0",
+                "weighting": self.weighting, "min_n": str(self.min_n), "sae": "1" if self.sae else "0"}
+
+
+def parse_settings(
+    *, modes: Sequence[str] | None = None, flagged: str | None = None, weighting: str | None = None,
+    min_n: str | None = None, sae: str | None = None,
+) -> ReportSettings:
+    chosen = tuple(m for m in MODES if m in set(modes or ())) or ReportSettings().modes
+    if modes and set(modes) - set(MODES):
+        raise ValidationFailed("Hình thức thu thập không hợp lệ.")
+    w = weighting or "unweighted"
+    if w not in WEIGHTINGS:
+        raise ValidationFailed("Cách gia quyền không hợp lệ.")
+    try:
+        n = int(min_n) if min_n else 30
+    except ValueError:
+        raise ValidationFailed("Số phiếu tối thiểu phải là số nguyên.") from None
+    if not 1 <= n <= 10000:
+        raise ValidationFailed("Số phiếu tối thiểu phải từ 1 đến 10000.")
+    return ReportSettings(modes=chosen, include_flagged=flagged == "1", weighting=w, min_n=n, sae=sae == "1")
+
+
+class ReportDataError(ValidationFailed):
+    """The report cannot be computed with these settings (e.g. missing transaction volumes)."""
+
+
+# ---------------------------------------------------------------------------------------------- items
+@dataclass(frozen=True)
+class ItemInfo:
+    id: str
+    sector: str
+    text: str
+    element: str | None
+    column: str  # shared positional column in the frame (q01, q02, ...)
+
+
+@dataclass(frozen=True)
+class SectorItems:
+    sector: str
+    overall: str | None  # the item id with role "overall"
+    items: tuple[ItemInfo, ...]  # scale5 items only
+    options: Mapping[str, Mapping[str, str]]  # item id -> code -> label (scale5 and demographic items)
+    sex: str | None
+    age_group: str | None
+
+    def elements(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for it in self.items:
+            if it.element:
+                out.setdefault(it.element, []).append(it.column)
+        return out
+
+    def item(self, item_id: str) -> ItemInfo | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+
+SCALE_LABELS = {"1": "Rất không hài lòng", "2": "Không hài lòng", "3": "Bình thường", "4": "Hài lòng",
+                "5": "Rất hài lòng", "na": "Không áp dụng / Không biết"}
+
+
+def sector_items(session: Session) -> dict[str, SectorItems]:
+    """The scale5 items of each sector's current questionnaire, with their SIPAS elements."""
+    out: dict[str, SectorItems] = {}
+    rows = session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.is_current.is_(True)))
+    for row in rows:
+        q = q_service.parsed(row)
+        scale = [i for i in q.items if i.type == ItemType.scale5]
+        infos = tuple(
+            ItemInfo(i.id, row.sector, i.text.vi, i.tags.sipas.value if i.tags.sipas else None, f"q{k:02d}")
+            for k, i in enumerate(scale, start=1)
+        )
+        options: dict[str, dict[str, str]] = {i.id: dict(SCALE_LABELS) for i in scale}
+        for i in q.items:
+            if i.type == ItemType.single:
+                options[i.id] = {o.value: o.label.vi for o in i.options}
+        overall = q.item_by_role(ItemRole.overall)
+        sex = q.item_by_role(ItemRole.sex)
+        age = q.item_by_role(ItemRole.age_group)
+        out[row.sector] = SectorItems(row.sector, overall.id if overall else None, infos, options,
+                                      sex.id if sex else None, age.id if age else None)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- loading
+BASE_COLUMNS = ("id", "commune_id", "sector", "mode", "point_id")
+
+
+def _answer_column(items: Mapping[str, str | None], name: str) -> Any:
+    """One SQL expression picking, for each response, the answer to its own sector's item."""
+    whens = [(Response.sector == sector, Response.answers[item].as_string()) for sector, item in items.items() if item]
+    return case(*whens, else_=None).label(name) if whens else None
+
+
+def _filters(period: Period, settings: ReportSettings) -> list[Any]:
+    lo, hi = period.bounds_utc()
+    conds = [Response.submitted_at >= lo, Response.submitted_at < hi, Response.mode.in_(settings.modes)]
+    if not settings.include_flagged:
+        conds.append(Response.flagged.is_(False))
+    return conds
+
+
+def load_frame(
+    session: Session, *, period: Period, settings: ReportSettings, catalogue: Mapping[str, SectorItems],
+    with_items: bool = True, extra: Mapping[str, Mapping[str, str | None]] | None = None,
+) -> pd.DataFrame:
+    """Responses of the period as a DataFrame: design columns, ``overall`` (satisfied 0/1/NaN) and the
+    scale5 item columns ``q01``… (answer codes 1–5, NaN for "na" or no answer).
+
+    Item answers are extracted in SQL (only the needed ones) and read in partitions, so the rows are never
+    held as Python objects all at once.
+    """
+    answer_cols: dict[str, dict[str, str | None]] = {"overall": {s: c.overall for s, c in catalogue.items()}}
+    if with_items:
+        width = max((len(c.items) for c in catalogue.values()), default=0)
+        for k in range(1, width + 1):
+            col = f"q{k:02d}"
+            answer_cols[col] = {s: (c.items[k - 1].id if k <= len(c.items) else None) for s, c in catalogue.items()}
+    for name, mapping in (extra or {}).items():
+        answer_cols[name] = dict(mapping)
+    exprs = [e for name, m in answer_cols.items() if (e := _answer_column(m, name)) is not None]
+    stmt = select(Response.id, Response.commune_id, Response.sector, Response.mode,
+                  Response.reception_point_id.label("point_id"), *exprs).where(*_filters(period, settings))
+    names = [*BASE_COLUMNS, *(e.name for e in exprs)]
+    parts: list[pd.DataFrame] = []
+    result = session.execute(stmt.execution_options(yield_per=100_000))
+    for chunk in result.partitions():
+        raw = pd.DataFrame.from_records(chunk, columns=names)
+        parts.append(_code_chunk(raw, answer_cols, extra or {}))
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in names})
+        return _code_chunk(empty, answer_cols, extra or {})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _code_chunk(raw: pd.DataFrame, answer_cols: Mapping[str, object], extra: Mapping[str, object]) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "id": raw["id"].astype("int64"),
+        "commune_id": raw["commune_id"].astype("int64"),
+        "sector": raw["sector"].astype(str),
+        "mode": raw["mode"].astype(str),
+        "point_id": pd.to_numeric(raw["point_id"], errors="coerce"),
+    })
+    for name in answer_cols:
+        if name not in raw.columns:
+            continue
+        if name in extra:
+            out[name] = raw[name].astype(object)
+        elif name == "overall":
+            out[name] = satisfied(raw[name])
+        else:  # raw 1–5 codes; "na" and anything else become NaN (out of every denominator)
+            codes = pd.to_numeric(raw[name], errors="coerce")
+            out[name] = codes.where(codes.isin([1, 2, 3, 4, 5])).astype("float64")
+    return out
+
+
+def data_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever responses arrive or are flagged, or the weighting tables change."""
+    row = session.execute(
+        select(func.max(Response.id), func.count(Response.id), func.sum(case((Response.flagged.is_(True), 1), else_=0)))
+    ).one()
+    aux = []
+    for model in (TransactionVolume, PopulationMargin, ReportTarget):
+        a = session.execute(select(func.max(model.id), func.count(model.id))).one()
+        aux.append((a[0], a[1]))
+    return (row[0], row[1], int(row[2] or 0), *aux)
+
+
+# ---------------------------------------------------------------------------------------------- design
+def _design_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["stratum"] = frame["commune_id"].astype(str)
+    has_point = frame["point_id"].notna() & frame["mode"].isin(SELF_SELECTED)
+    point = frame["point_id"].fillna(0).astype("int64").astype(str)
+    frame["psu"] = np.where(has_point, "p" + point, "c" + frame["commune_id"].astype(str) + "-" + frame["mode"])
+    frame["w0"] = 1.0
+    return frame
+
+
+def transaction_targets(session: Session, *, period: Period) -> dict[int, int]:
+    """Transactions per reception point in volume rows that lie within the period."""
+    rows = session.execute(
+        select(TransactionVolume.reception_point_id, func.sum(TransactionVolume.transactions))
+        .where(TransactionVolume.period_start >= period.start, TransactionVolume.period_end <= period.end)
+        .group_by(TransactionVolume.reception_point_id)
+    ).all()
+    return {int(pid): int(total) for pid, total in rows}
+
+
+def population_totals(session: Session, *, province_id: int, year: int) -> pd.DataFrame:
+    """Province totals by sex and age group from the most recent reference year not after ``year``."""
+    ref = session.scalar(
+        select(func.max(PopulationMargin.reference_year))
+        .join(Commune, Commune.id == PopulationMargin.commune_id)
+        .where(Commune.province_id == province_id, PopulationMargin.reference_year <= year)
+    )
+    if ref is None:
+        return pd.DataFrame(columns=["sex", "age_group", "population"])
+    rows = session.execute(
+        select(PopulationMargin.sex, PopulationMargin.age_group, func.sum(PopulationMargin.population))
+        .join(Commune, Commune.id == PopulationMargin.commune_id)
+        .where(Commune.province_id == province_id, PopulationMargin.reference_year == ref)
+        .group_by(PopulationMargin.sex, PopulationMargin.age_group)
+    ).all()
+    return pd.DataFrame(rows, columns=["sex", "age_group", "population"])
+
+
+def _sample_share_targets(levels: pd.Series, shares: Mapping[Any, float], total: float) -> dict[Any, float]:
+    """Targets for one margin: respondents whose level is unknown (missing, "khác") keep their sample share;
+    the rest of the total is split by the population shares."""
+    counts = levels.value_counts()
+    unknown = {lv: float(c) for lv, c in counts.items() if lv not in shares}
+    unknown_share = sum(unknown.values()) / max(float(counts.sum()), 1.0)
+    out = {lv: total * (c / max(float(counts.sum()), 1.0)) for lv, c in unknown.items()}
+    for lv, sh in shares.items():
+        if lv in set(counts.index):
+            out[lv] = total * (1 - unknown_share) * sh
+    return out
+
+
+def build_design(
+    frame: pd.DataFrame, *, settings: ReportSettings, volumes: Mapping[int, int] | None = None,
+    population: pd.DataFrame | None = None, points: Mapping[int, str] | None = None,
+) -> SurveyDesign:
+    """The survey design of a report frame (see the module docstring); raked as the settings ask."""
+    frame = _design_columns(frame)
+    design = SurveyDesign(frame, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")
+    if settings.weighting == "transactions":
+        if set(frame["mode"]) - set(SELF_SELECTED):
+            raise ReportDataError(
+                "Hiệu chỉnh theo số giao dịch chỉ áp dụng cho phiếu QR hoặc ki-ốt: hãy bỏ chọn các hình thức khác.")
+        vols = volumes or {}
+        used = sorted({int(p) for p in frame["point_id"].dropna()})
+        missing = [p for p in used if vols.get(p, 0) <= 0]
+        if missing:
+            names = ", ".join((points or {}).get(p, f"#{p}") for p in missing[:5])
+            more = f" và {len(missing) - 5} điểm khác" if len(missing) > 5 else ""
+            raise ReportDataError(
+                f"Chưa có số giao dịch trong kỳ của: {names}{more}. Hãy nhập số giao dịch hoặc chọn cách gia quyền khác.")
+        if used:
+            design = design.rake({"psu": {f"p{p}": float(vols[p]) for p in used}})
+    elif settings.weighting == "population":
+        pop = population if population is not None else pd.DataFrame()
+        if pop.empty or "sex" not in frame or "age_group" not in frame:
+            raise ReportDataError("Chưa có số liệu dân số theo giới tính và nhóm tuổi để hiệu chỉnh.")
+        total = float(pop["population"].sum())
+        sex_share = (pop.groupby("sex")["population"].sum() / total).to_dict()
+        age_share = (pop.groupby("age_group")["population"].sum() / total).to_dict()
+        frame = design.data.copy()
+        frame["sex"] = frame["sex"].fillna("khong_ro").astype(str)
+        frame["age_group"] = frame["age_group"].fillna("khong_ro").astype(str)
+        design = SurveyDesign(frame, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")
+        margins: dict[tuple[str, str], dict[tuple[str, str], float]] = {("sector", "sex"): {}, ("sector", "age_group"): {}}
+        for sector, part in frame.groupby("sector"):
+            for var, shares in (("sex", sex_share), ("age_group", age_share)):
+                for lv, t in _sample_share_targets(part[var], shares, total).items():
+                    margins[("sector", var)][(str(sector), lv)] = t
+        try:
+            design = design.rake(margins)
+        except SurveyError as exc:
+            raise ReportDataError(f"Không hiệu chỉnh được theo dân số: {exc}") from exc
+    return design
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Estimate:
+    """One published figure in percent, with its interval and quality flags."""
+
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    cv: float | None
+    suppressed: bool
+    cv_flag: bool
+    source: str = "direct"  # direct or model-based (Fay–Herriot)
+
+    @property
+    def shown(self) -> bool:
+        return not self.suppressed and self.estimate is not None
+
+    @property
+    def source_label(self) -> str:
+        return "Trực tiếp" if self.source == "direct" else "Mô hình (Fay–Herriot)"
+
+
+def _f(value: Any, scale: float = 1.0) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) or math.isinf(v) else v * scale
+
+
+def estimate_from_row(row: Any, *, scale: float) -> Estimate:
+    return Estimate(
+        estimate=_f(row["estimate"], scale), se=_f(row["se"], scale), ci_low=_f(row["ci_low"], scale),
+        ci_high=_f(row["ci_high"], scale), n=int(row["n"]), cv=_f(row["cv"]),
+        suppressed=bool(row["suppress"]), cv_flag=bool(row["cv_flag"]),
+    )
+
+
+EMPTY = Estimate(None, None, None, None, 0, None, True, True)
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """Every table of one period × settings × data version (computed lazily, then kept)."""
+
+    period: Period
+    settings: ReportSettings
+    catalogue: Mapping[str, SectorItems]
+    design: SurveyDesign | None  # None when the period has no responses
+    weight_note: str
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
+
+    @property
+    def n(self) -> int:
+        return 0 if self.design is None else self.design.n
+
+    def _empty(self, by: Sequence[str]) -> pd.DataFrame:
+        cols = [*by, "component", "variable", "level", "n", "estimate", "se", "ci_low", "ci_high", "cv", "suppress", "cv_flag"]
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+
+    def _cached(self, key: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = make()
+            out: pd.DataFrame = self._memo[key]
+            return out
+
+    def overall(self, by: Sequence[str]) -> pd.DataFrame:
+        """Share satisfied on the ``overall`` item by domain (R ``svyby(~overall, by, svymean)``), flagged."""
+        def make() -> pd.DataFrame:
+            if self.design is None:
+                return self._empty(by)
+            table = self.design.mean("overall", by=list(by), level=self.settings.level)
+            return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
+        return self._cached("overall:" + ",".join(by), make)
+
+    def sipas(self, sector: str, by: Sequence[str] = ()) -> pd.DataFrame:
+        """SIPAS-style items, elements and index of one sector (percent), by domain, flagged."""
+        def make() -> pd.DataFrame:
+            elements = self.catalogue[sector].elements() if sector in self.catalogue else {}
+            if not elements or self.design is None:
+                return pd.DataFrame()
+            table = sipas_index(self.design, elements, by=["sector", *by], recode=True, items=True,
+                                level=self.settings.level, overall="SIPAS")
+            table = table[table["sector"] == sector].reset_index(drop=True)
+            return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
+        return self._cached(f"sipas:{sector}:" + ",".join(by), make)
+
+
+_CACHE: OrderedDict[tuple[Any, ...], Aggregates] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 16
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
+    """The cached aggregates for a period (per process; safe with several stateless workers because the key
+    includes the data version, so no worker serves figures older than the data it can see)."""
+    key = (period.key, settings, province_id, data_version(session))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    agg = compute_aggregates(session, period=period, settings=settings, province_id=province_id)
+    with _CACHE_LOCK:
+        _CACHE[key] = agg
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return agg
+
+
+def compute_aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
+    catalogue = sector_items(session)
+    extra: dict[str, dict[str, str | None]] = {}
+    if settings.weighting == "population":
+        extra = {"sex": {s: c.sex for s, c in catalogue.items()}, "age_group": {s: c.age_group for s, c in catalogue.items()}}
+    frame = load_frame(session, period=period, settings=settings, catalogue=catalogue, extra=extra)
+    communes = set(session.scalars(select(Commune.id).where(Commune.province_id == province_id)))
+    frame = frame[frame["commune_id"].isin(communes)].reset_index(drop=True)
+    volumes = transaction_targets(session, period=period) if settings.weighting == "transactions" else None
+    population = (population_totals(session, province_id=province_id, year=period.end.year)
+                  if settings.weighting == "population" else None)
+    point_names = dict(session.execute(select(ReceptionPoint.id, ReceptionPoint.name)).all()) if volumes is not None else {}
+    if frame.empty:
+        return Aggregates(period, settings, catalogue, None, WEIGHTINGS[settings.weighting])
+    design = build_design(frame, settings=settings, volumes=volumes, population=population, points=point_names)
+    note = WEIGHTINGS[settings.weighting]
+    if design.steps:
+        ws = design.weight_summary()
+        note += f" — hiệu ứng gia quyền Kish {ws.weighting_effect:.2f}, cỡ mẫu hiệu dụng {ws.effective_n:.0f}"
+    return Aggregates(period, settings, catalogue, design, note)
+
+
+# ---------------------------------------------------------------------------------------------- targets
+def targets(session: Session) -> dict[str, float]:
+    out = dict(DEFAULT_TARGETS)
+    for row in session.scalars(select(ReportTarget)):
+        out[row.sector] = row.target_percent
+    return out
+
+
+def set_target(session: Session, *, sector: str, percent: float, source: str) -> ReportTarget:
+    if sector not in SECTORS:
+        raise ValidationFailed("Lĩnh vực không hợp lệ.")
+    if not 0 <= percent <= 100:
+        raise ValidationFailed("Chỉ tiêu phải từ 0 đến 100%.")
+    row = session.scalar(select(ReportTarget).where(ReportTarget.sector == sector))
+    if row is None:
+        row = ReportTarget(sector=sector, target_percent=percent, source=source[:300])
+        session.add(row)
+    else:
+        row.target_percent, row.source = percent, source[:300]
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------- views
+@dataclass(frozen=True)
+class SectorRow:
+    sector: str
+    label: str
+    overall: Estimate
+    sipas: Estimate
+    target: float
+    previous: Estimate
+    change: float | None
+
+    @property
+    def meets_target(self) -> bool | None:
+        if not self.overall.shown or self.overall.estimate is None:
+            return None
+        return self.overall.estimate >= self.target
+
+
+@dataclass(frozen=True)
+class Overview:
+    period: Period
+    previous_period: Period
+    settings: ReportSettings
+    rows: tuple[SectorRow, ...]
+    n_total: int
+    weight_note: str
+
+
+def sector_label(sector: str) -> str:
+    return SECTOR_LABELS.get(sector, {}).get("vi", sector)
+
+
+def _lookup(table: pd.DataFrame, scale: float, **keys: Any) -> Estimate:
+    if table.empty:
+        return EMPTY
+    mask = np.ones(len(table), dtype=bool)
+    for col, value in keys.items():
+        mask &= (table[col] == value).to_numpy()
+    hit = table[mask]
+    return EMPTY if hit.empty else estimate_from_row(hit.iloc[0], scale=scale)
+
+
+def _sipas_index_row(agg: Aggregates, sector: str, **keys: Any) -> Estimate:
+    table = agg.sipas(sector, tuple(keys))
+    if table.empty:
+        return EMPTY
+    return _lookup(table[table["component"] == "index"], 1.0, **keys)
+
+
+T = TypeVar("T")
+
+
+def overview(
+    session: Session, *, period: Period, previous_period: Period, settings: ReportSettings, province_id: int,
+    sectors: Sequence[str],
+) -> Overview:
+    """Province overview: per sector the overall satisfaction (percent) with CI and n, SIPAS index, target,
+    and change since the previous period of the same kind."""
+    agg = aggregates(session, period=period, settings=settings, province_id=province_id)
+    try:
+        prev = aggregates(session, period=previous_period, settings=settings, province_id=province_id)
+        prev_table: pd.DataFrame | None = prev.overall(["sector"])
+    except ReportDataError:
+        prev_table = None
+    table = agg.overall(["sector"])
+    goal = targets(session)
+    rows = []
+    for s in sectors:
+        cur = _lookup(table, 100.0, sector=s)
+        before = _lookup(prev_table, 100.0, sector=s) if prev_table is not None else EMPTY
+        change = None
+        if cur.shown and before.shown and cur.estimate is not None and before.estimate is not None:
+            change = cur.estimate - before.estimate
+        rows.append(SectorRow(s, sector_label(s), cur, _sipas_index_row(agg, s), goal.get(s, 85.0), before, change))
+    return Overview(period, previous_period, settings, tuple(rows), agg.n, agg.weight_note)
+
+
+@dataclass(frozen=True)
+class Cell:
+    commune_id: int
+    commune: str
+    sector: str
+    value: Estimate
+
+
+@dataclass(frozen=True)
+class CommuneTable:
+    sectors: tuple[str, ...]
+    communes: tuple[tuple[int, str], ...]
+    cells: Mapping[tuple[int, str], Cell]
+    sae_note: str
+
+
+def commune_table(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int, sectors: Sequence[str],
+    commune_ids: frozenset[int] | None,
+) -> CommuneTable:
+    """Commune × sector overall satisfaction; with SAE on, small or unstable cells get the Fay–Herriot EBLUP."""
+    agg = aggregates(session, period=period, settings=settings, province_id=province_id)
+    table = agg.overall(["commune_id", "sector"])
+    names = dict(session.execute(select(Commune.id, Commune.name).where(Commune.province_id == province_id)).all())
+    cells: dict[tuple[int, str], Cell] = {}
+    notes = []
+    for s in sectors:
+        part = table[table["sector"] == s].reset_index(drop=True)
+        if commune_ids is not None:
+            part = part[part["commune_id"].isin(commune_ids)].reset_index(drop=True)
+        model = sae_estimates(agg, s) if settings.sae else None
+        if settings.sae and model is None:
+            notes.append(f"{sector_label(s)}: quá ít xã có số liệu để ước lượng Fay–Herriot; chỉ dùng ước lượng trực tiếp.")
+        for _, row in part.iterrows():
+            cid = int(row["commune_id"])
+            est = estimate_from_row(row, scale=100.0)
+            if model is not None and cid in model:
+                est = model[cid]
+            cells[(cid, s)] = Cell(cid, names.get(cid, str(cid)), s, est)
+    communes = tuple(sorted({(c.commune_id, c.commune) for c in cells.values()}, key=lambda x: x[1]))
+    return CommuneTable(tuple(sectors), communes, cells, " ".join(notes))
+
+
+def sae_estimates(agg: Aggregates, sector: str) -> dict[int, Estimate] | None:
+    """Fay–Herriot (REML, intercept only) on the communes' direct estimates of one sector.
+
+    ψ_d is smoothed (pooled deff × p̄(1 − p̄)/n_d) because a commune's direct variance is 0 when p̂ is 0 or 1.
+    Cells with n ≥ min n and CV ≤ the threshold keep the direct estimate; the others are model-based
+    (EBLUP, interval ± z·√MSE clipped to [0, 100])."""
+    def make() -> pd.DataFrame:
+        table = agg.overall(["commune_id", "sector"])
+        part = table[(table["sector"] == sector) & table["estimate"].notna()].reset_index(drop=True)
+        if len(part) < 3:
+            return pd.DataFrame()
+        part = part.assign(vardir=part["se"] ** 2)
+        part["psi"] = smooth_sampling_variances(part["estimate"], part["n"], part["vardir"], method="pooled")
+        fh = fay_herriot_table(part, area="commune_id", estimate="estimate", variance="psi", covariates=[])
+        return fh.merge(part[["commune_id", "n", "estimate", "se", "ci_low", "ci_high", "cv"]],
+                        left_on="area", right_on="commune_id", suffixes=("", "_direct"))
+    fh = agg._cached(f"sae:{sector}", make)
+    if fh.empty:
+        return None
+    z = float(norm.ppf(0.5 + agg.settings.level / 2))
+    out = {}
+    for _, r in fh.iterrows():
+        n = int(r["n"])
+        direct_ok = n >= agg.settings.min_n and _f(r["cv_direct"]) is not None and float(r["cv_direct"]) <= agg.settings.max_cv
+        if direct_ok:
+            out[int(r["area"])] = Estimate(
+                _f(r["estimate_direct"], 100), _f(r["se"], 100), _f(r["ci_low"], 100), _f(r["ci_high"], 100), n,
+                _f(r["cv_direct"]), False, False, "direct")
+        else:
+            e, rmse = float(r["eblup"]), math.sqrt(float(r["mse"]))
+            cv = rmse / abs(e) if e else None
+            out[int(r["area"])] = Estimate(
+                e * 100, rmse * 100, max(0.0, e - z * rmse) * 100, min(1.0, e + z * rmse) * 100, n, cv,
+                n < 1, cv is None or cv > agg.settings.max_cv, "model-based")
+    return out
+
+
+@dataclass(frozen=True)
+class PointRow:
+    point_id: int
+    name: str
+    commune: str
+    value: Estimate
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: ItemInfo
+    element_label: str
+    value: Estimate
+
+
+@dataclass(frozen=True)
+class SectorView:
+    sector: str
+    label: str
+    overall: Estimate
+    sipas: Estimate
+    elements: tuple[tuple[str, str, Estimate], ...]  # element code, label, estimate
+    items: tuple[ItemRow, ...]
+    weakest: tuple[ItemRow, ...]
+    points: tuple[PointRow, ...]
+
+
+def _element_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[tuple[str, str, Estimate], ...]:
+    table = agg.sipas(sector, tuple(keys))
+    if table.empty:
+        return ()
+    el = table[table["component"] == "element"]
+    order = [e for e in SIPAS_LABELS if e in set(el["variable"])]
+    return tuple((e, SIPAS_LABELS[e]["vi"], _lookup(el, 1.0, variable=e, **keys)) for e in order)
+
+
+def _item_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[ItemRow, ...]:
+    table = agg.sipas(sector, tuple(keys))
+    if table.empty:
+        return ()
+    items = table[table["component"] == "item"]
+    out = []
+    for info in agg.catalogue[sector].items:
+        if info.element is None:
+            continue
+        label = SIPAS_LABELS[info.element]["vi"]
+        out.append(ItemRow(info, label, _lookup(items, 1.0, variable=info.column, **keys)))
+    return tuple(out)
+
+
+def sector_view(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int, sector: str,
+    commune_ids: frozenset[int] | None,
+) -> SectorView:
+    """A department's view of its sector: reception points, the five SIPAS elements, weakest items."""
+    agg = aggregates(session, period=period, settings=settings, province_id=province_id)
+    if sector not in agg.catalogue:
+        raise ValidationFailed("Lĩnh vực chưa có bảng hỏi.")
+    by_point = agg.overall(["sector", "psu"])
+    by_point = by_point[(by_point["sector"] == sector) & by_point["psu"].astype(str).str.startswith("p")]
+    ids = [int(p[1:]) for p in by_point["psu"]]
+    meta = {pid: (name, cname, cid) for pid, name, cname, cid in session.execute(
+        select(ReceptionPoint.id, ReceptionPoint.name, Commune.name, Commune.id)
+        .join(Commune, Commune.id == ReceptionPoint.commune_id).where(ReceptionPoint.id.in_(ids))
+    )}
+    points = []
+    for pid, (_, row) in zip(ids, by_point.iterrows(), strict=True):
+        name, cname, cid = meta.get(pid, (f"#{pid}", "", None))
+        if commune_ids is not None and cid not in commune_ids:
+            continue
+        points.append(PointRow(pid, name, cname, estimate_from_row(row, scale=100.0)))
+    points.sort(key=lambda p: (p.commune, p.name))
+    items = _item_rows(agg, sector)
+    weakest = tuple(sorted((i for i in items if i.value.shown), key=lambda i: i.value.estimate or 0.0)[:5])
+    return SectorView(sector, sector_label(sector), _lookup(agg.overall(["sector"]), 100.0, sector=sector),
+                      _sipas_index_row(agg, sector), _element_rows(agg, sector), items, weakest, tuple(points))
+
+
+@dataclass(frozen=True)
+class CommuneSector:
+    sector: str
+    label: str
+    overall: Estimate
+    sipas: Estimate
+    elements: tuple[tuple[str, str, Estimate], ...]
+
+
+@dataclass(frozen=True)
+class CommuneView:
+    commune_id: int
+    name: str
+    sectors: tuple[CommuneSector, ...]
+
+
+def commune_view(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int, commune: Commune,
+    sectors: Sequence[str],
+) -> CommuneView:
+    agg = aggregates(session, period=period, settings=settings, province_id=province_id)
+    table = agg.overall(["commune_id", "sector"])
+    rows = []
+    for s in sectors:
+        if s not in agg.catalogue:
+            continue
+        rows.append(CommuneSector(
+            s, sector_label(s), _lookup(table, 100.0, commune_id=commune.id, sector=s),
+            _sipas_index_row(agg, s, commune_id=commune.id), _element_rows(agg, s, commune_id=commune.id)))
+    return CommuneView(commune.id, commune.name, tuple(rows))
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    code: str
+    label: str
+    weighted: Estimate
+    unweighted: Estimate
+
+
+@dataclass(frozen=True)
+class ItemDrill:
+    sector: str
+    item: ItemInfo
+    rows: tuple[DistributionRow, ...]
+    rate: Estimate
+    n_na: int
+
+
+def item_drilldown(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int, sector: str, item_id: str,
+) -> ItemDrill:
+    """Distribution of the answers to one item in the sector (percent), weighted and unweighted."""
+    agg = aggregates(session, period=period, settings=settings, province_id=province_id)
+    info = agg.catalogue[sector].item(item_id) if sector in agg.catalogue else None
+    if info is None:
+        raise ValidationFailed("Không có câu hỏi này trong bảng hỏi của lĩnh vực.")
+
+    if agg.design is None:
+        return ItemDrill(sector, info, tuple(DistributionRow(str(k), SCALE_LABELS[str(k)], EMPTY, EMPTY) for k in range(1, 6)),
+                         EMPTY, 0)
+    base = agg.design
+
+    def flagged(design: SurveyDesign) -> pd.DataFrame:
+        table = design.proportion(info.column, by=["sector"], levels=[1.0, 2.0, 3.0, 4.0, 5.0], level=agg.settings.level)
+        table = table[table["sector"] == sector]
+        return quality_flags(table, min_n=agg.settings.min_n, max_cv=agg.settings.max_cv)
+
+    weighted = agg._cached(f"dist:w:{sector}:{item_id}", lambda: flagged(base))
+    unweighted = agg._cached(f"dist:u:{sector}:{item_id}", lambda: flagged(
+        SurveyDesign(base.data, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")))
+    rows = tuple(
+        DistributionRow(str(k), SCALE_LABELS[str(k)], _lookup(weighted, 100.0, level=float(k)),
+                        _lookup(unweighted, 100.0, level=float(k)))
+        for k in range(1, 6)
+    )
+    data = base.data
+    answered = int(data.loc[data["sector"] == sector, info.column].notna().sum())
+    in_sector = int((data["sector"] == sector).sum())
+    items = agg.sipas(sector)
+    rate = _lookup(items[items["component"] == "item"], 1.0, variable=info.column) if not items.empty else EMPTY
+    return ItemDrill(sector, info, rows, rate, in_sector - answered)
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    submitted_at: dt.datetime
+    commune: str
+    point: str
+    text: str
+
+
+def comments(
+    session: Session, *, period: Period, settings: ReportSettings, sector: str, commune_ids: frozenset[int] | None,
+    limit: int = 200,
+) -> list[CommentRow]:
+    """Free-text comments of the sector in the period, newest first (the caller checks scope.free_text and
+    records the audit event)."""
+    from ..models import Comment
+
+    stmt = (
+        select(Response.submitted_at, Commune.name, ReceptionPoint.name, Comment.text)
+        .join(Response, Response.id == Comment.response_id)
+        .join(Commune, Commune.id == Response.commune_id)
+        .outerjoin(ReceptionPoint, ReceptionPoint.id == Response.reception_point_id)
+        .where(Response.sector == sector, *_filters(period, settings))
+        .order_by(Response.submitted_at.desc()).limit(limit)
+    )
+    if commune_ids is not None:
+        stmt = stmt.where(Response.commune_id.in_(commune_ids))
+    return [CommentRow(at, cname, pname or "", text) for at, cname, pname, text in session.execute(stmt)]
+
+
+def method_notes(settings: ReportSettings, *, weight_note: str = "") -> list[str]:
+    """The method note printed on every report and export."""
+    notes = [
+        "Tỷ lệ hài lòng của một câu hỏi = tỷ lệ (có trọng số) người trả lời “Hài lòng” hoặc “Rất hài lòng” (mức 4–5) "
+        "trong số người đã trả lời câu đó; “Không áp dụng / Không biết” không tính vào mẫu số. Chỉ tính các câu hỏi thang 5 mức.",
+        f"{INDEX_OVERALL}: tỷ lệ hài lòng với câu hỏi đánh giá chung của bảng hỏi từng lĩnh vực.",
+        f"{INDEX_SIPAS}: trung bình các yếu tố; mỗi yếu tố là trung bình tỷ lệ hài lòng các câu hỏi của yếu tố đó "
+        "(theo phương pháp SIPAS, Quyết định 1001/QĐ-BNV). Phương sai tính bằng tuyến tính hoá toàn bộ véc-tơ tỷ lệ.",
+        "Thiết kế mẫu: tầng = xã/phường; đơn vị mẫu bậc một (PSU) = điểm tiếp nhận với phiếu QR/ki-ốt, xã × hình thức với "
+        "phiếu điều tra viên và phiếu giấy (chưa có trọng số thiết kế riêng nên dùng trọng số 1). Tầng chỉ có một PSU: "
+        "cách “adjust” của gói R survey.",
+        f"Gia quyền: {weight_note or WEIGHTINGS[settings.weighting]}. Sai số chuẩn tính theo tuyến tính hoá Taylor, "
+        "có tính đến hiệu chỉnh (như hàm svyrecvar của gói R survey).",
+        f"Khoảng tin cậy {settings.level:.0%}: khoảng logit cho tỷ lệ (bậc tự do = số PSU − số tầng); khoảng t cho chỉ số SIPAS.",
+        f"Ô có ít hơn {settings.min_n} phiếu không được công bố (đánh dấu “—”); ô có hệ số biến thiên (CV) trên "
+        f"{settings.max_cv:.0%} được đánh dấu “cần thận trọng”.",
+        "Phiếu bị gắn cờ nghi vấn " + ("được tính." if settings.include_flagged else "bị loại trừ."),
+        "Đánh giá từng hồ sơ theo Quyết định 766/QĐ-TTg là tổng thể giao dịch, không phải mẫu: không gộp vào các ước lượng này.",
+    ]
+    if settings.sae:
+        notes.append("Ước lượng cho địa bàn nhỏ: mô hình Fay–Herriot (REML, chỉ hệ số chặn) trên ước lượng trực tiếp của các xã; "
+                     "ô đủ số phiếu và CV đạt ngưỡng giữ ước lượng trực tiếp, các ô khác dùng EBLUP; sai số theo Prasad–Rao.")
+    return notes
+
+
+def trend(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int, sector: str, count: int = 4,
+) -> list[tuple[str, Estimate]]:
+    """The sector's overall satisfaction over the last ``count`` periods of the same kind (oldest first)."""
+    from .report_periods import previous
+
+    periods = [period]
+    for _ in range(count - 1):
+        periods.insert(0, previous(periods[0]))
+    out = []
+    for p in periods:
+        try:
+            table = aggregates(session, period=p, settings=settings, province_id=province_id).overall(["sector"])
+            out.append((f"{p.start:%m/%y}–{p.end:%m/%y}", _lookup(table, 100.0, sector=sector)))
+        except ReportDataError:
+            out.append((f"{p.start:%m/%y}–{p.end:%m/%y}", EMPTY))
+    return out
