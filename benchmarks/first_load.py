@@ -14,7 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.sync_api import sync_playwright
@@ -53,6 +55,10 @@ def _serve(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("server did not start")
 
 
+def transferred_counter(sink: list[int]) -> Callable[[dict[str, Any]], None]:
+    return lambda event: sink.append(int(event["encodedDataLength"]))
+
+
 def measure(url: str, conditions: dict[str, float] | None, runs: int) -> tuple[float, float, int]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -65,8 +71,8 @@ def measure(url: str, conditions: dict[str, float] | None, runs: int) -> tuple[f
             cdp.send("Network.enable")
             if conditions:
                 cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
-            transferred = {"bytes": 0}
-            cdp.on("Network.loadingFinished", lambda e: transferred.__setitem__("bytes", transferred["bytes"] + int(e["encodedDataLength"])))
+            transferred: list[int] = []
+            cdp.on("Network.loadingFinished", transferred_counter(transferred))
             start = time.perf_counter()
             page.goto(url, wait_until="load")
             page.wait_for_function("window.htmx !== undefined")
@@ -74,7 +80,7 @@ def measure(url: str, conditions: dict[str, float] | None, runs: int) -> tuple[f
             fcp = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1")
             fcps.append(float(fcp) / 1000)
             page.wait_for_timeout(300)
-            sizes.append(transferred["bytes"])
+            sizes.append(sum(transferred))
             context.close()
         browser.close()
     fcps.sort()

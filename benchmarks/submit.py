@@ -1,0 +1,528 @@
+"""Citizen submissions per second against the real server, next to a one-row-insert "floor".
+
+For each backend, this script
+  1. creates a throw-away database (SQLite file, or a temporary PostgreSQL server from
+     tests/support/postgres.py), runs `survey-app init` and `survey-app points add`;
+  2. starts `survey-app serve` and drives the real citizen flow from N concurrent clients:
+     GET /q/{token} (read the signed `ticket`), then POST a valid answer set (303 expected);
+  3. starts benchmarks/floor_app.py on the same database kind with the same number of workers
+     and POSTs to it (one row, one transaction per request);
+  4. prints a Markdown table: submissions/s, p50/p99 latency of a whole submission, the ratio, and the
+     server-side CPU per submission (web workers + PostgreSQL), which other load on the machine does not skew.
+
+Each simulated citizen is a new phone (fresh device cookie) with its own address (X-Forwarded-For, which
+`serve` trusts from 127.0.0.1 as behind a reverse proxy); --same-network sends everything from one address
+instead (burst detectors' worst case; the per-network submit limit is lifted for that run). Multi-worker
+runs are repeated with a TCP_NODELAY workaround for uvicorn issue #3149 (see serve_with_nodelay).
+
+Loopback only; every run is bounded in count and in time. Not a test: run it by hand.
+
+    .venv/bin/python benchmarks/submit.py --clients 8 --count 2000 --seconds 60 --backends sqlite,postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from survey_app.questionnaire import ItemType, Questionnaire, is_visible, load_file  # noqa: E402
+
+COMMUNE = "03667"
+WARMUP = 30  # submissions per run before the clock starts (imports, pools, caches)
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def survey_app_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "survey-app"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "survey_app.cli"]
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([*survey_app_cmd(), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"survey-app {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return out.stdout
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes ``roots`` and all their descendants (Linux /proc)."""
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [r for r in roots if r in stats]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo += children.get(pid, [])
+    return total
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server in its own process group, wait until ``ready_url`` answers 200, stop it afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(ready_url, timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not answer {ready_url} within 30 s:\n{log.read_text(errors='replace')}")
+                time.sleep(0.1)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)  # uvicorn's supervisor stops its workers
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    env: dict[str, str]
+    token: str
+    workdir: Path
+    cleanup: Callable[[], None] = _nothing
+    db_pids: Callable[[], list[int]] = list  # the database server's processes (PostgreSQL postmaster)
+
+
+def prepare_backend(name: str, workdir: Path, *, same_network: bool) -> Backend:
+    cleanup: Callable[[], None] = _nothing
+    if name == "sqlite":
+        url = f"sqlite:///{(workdir / 'bench.sqlite3').as_posix()}"
+    elif name == "postgresql":
+        from tests.support.postgres import start_temp_postgres
+
+        pg = start_temp_postgres()
+        cleanup = pg.stop
+        url = pg.create_database("survey_bench")
+
+        def db_pids() -> list[int]:
+            return [int((pg.datadir / "postmaster.pid").read_text().split()[0])]
+
+    else:
+        raise SystemExit(f"unknown backend {name!r} (sqlite, postgresql)")
+    env = {
+        **os.environ,
+        "SURVEY_DATABASE_URL": url,
+        "SURVEY_SECRET_KEY": secrets.token_urlsafe(32),
+        # Not "production": its device cookie is Secure, which a client on plain http:// would not send back.
+        "SURVEY_ENVIRONMENT": "demo",
+        "BENCH_DATABASE_URL": url,
+        # Real citizens take minutes; without this every benchmark response would be flagged "too fast"
+        # (an extra query and insert that ordinary traffic does not pay).
+        "SURVEY_MIN_COMPLETION_SECONDS": "0",
+    }
+    if same_network:
+        # Every submission comes from one network: lift the per-network burst limit (30 per 10 min by
+        # default, answered with 429) so that the cost of the burst detectors is what gets measured.
+        env["SURVEY_SUBMIT_BURST_LIMIT"] = str(10**9)
+    try:
+        run_cli(env, "init")
+        printed = run_cli(env, "points", "add", "--commune", COMMUNE, "--sector", "health", "--name", "Trạm Y tế bench")
+        match = re.search(r"/q/([A-Za-z0-9_-]+)\s*$", printed.strip())
+        if not match:
+            raise RuntimeError(f"no URL in the output of `survey-app points add`: {printed!r}")
+        # The floor's table is made here once, not by several workers racing at start-up.
+        from floor_app import _Base
+
+        from survey_app.db import make_engine
+
+        engine = make_engine(url)
+        _Base.metadata.create_all(engine)
+        engine.dispose()
+    except BaseException:
+        cleanup()
+        raise
+    return Backend(name, url, env, match.group(1), workdir, cleanup, db_pids if name == "postgresql" else list)
+
+
+# --------------------------------------------------------------------------- clients
+
+
+class AnswerMaker:
+    """Random valid answers: every visible required item, skip logic followed like the form does."""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.q = questionnaire
+
+    def __call__(self, rng: random.Random) -> dict[str, str | list[str]]:
+        chosen: dict[str, str | list[str]] = {}
+        for item in self.q.items:
+            if not item.required or not is_visible(item, chosen):
+                continue
+            if item.type in (ItemType.scale5, ItemType.single, ItemType.yesno):
+                chosen[item.id] = rng.choice(item.allowed_values())
+            elif item.type == ItemType.multi:
+                chosen[item.id] = rng.sample(item.allowed_values(), 1)
+            elif item.type == ItemType.number:
+                low = item.min if item.min is not None else 0
+                high = item.max if item.max is not None else low + 100
+                chosen[item.id] = str(rng.randint(int(low), int(high)))
+            else:
+                chosen[item.id] = "Cần cải thiện thời gian chờ."
+        return chosen
+
+
+TICKET = re.compile(r'name="ticket" value="([^"]+)"')
+
+
+@dataclass
+class RunResult:
+    label: str
+    latencies: list[float] = field(default_factory=list)  # seconds, whole submission
+    first_step: list[float] = field(default_factory=list)  # GET of the form (citizen flow only)
+    elapsed: float = 0.0
+    cpu: float = 0.0  # CPU seconds used by this (client) process during the measured run
+    load: float = 0.0  # 1-minute load average when the measured run started
+    server_cpu: float = 0.0  # CPU seconds used by the web server processes and the database server
+    errors: int = 0
+    first_error: str = ""
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server-side CPU milliseconds per submission (web workers + database): insensitive to other load."""
+        return 1000 * self.server_cpu / self.done if self.done else float("nan")
+
+    def pct(self, q: float, values: list[float] | None = None) -> float:
+        data = sorted(self.latencies if values is None else values)
+        if not data:
+            return float("nan")
+        return data[min(len(data) - 1, round(q * (len(data) - 1)))] * 1000
+
+
+def citizen_submission(
+    base: str, token: str, answers: AnswerMaker, *, same_network: bool
+) -> Callable[[httpx.Client, random.Random], float]:
+    """One citizen: a new phone (no cookie yet) on its own network, unless ``same_network``.
+
+    The server runs behind a reverse proxy in production (`serve` trusts X-Forwarded-For from
+    127.0.0.1), so each simulated citizen gets its own client address that way.
+    """
+    form_url = f"{base}/q/{token}"
+
+    def one(client: httpx.Client, rng: random.Random) -> float:
+        client.cookies.clear()  # the device cookie set by the GET goes back with the POST, as on a phone
+        if not same_network:
+            client.headers["X-Forwarded-For"] = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        t0 = time.perf_counter()
+        page = client.get(form_url)
+        if page.status_code != 200:
+            raise RuntimeError(f"GET form: {page.status_code}")
+        match = TICKET.search(page.text)
+        if not match:
+            raise RuntimeError("no ticket in the form")
+        t1 = time.perf_counter()
+        data: dict[str, str | list[str]] = {"ticket": match.group(1), "lang": "vi", **answers(rng)}
+        sent = client.post(form_url, data=data)
+        if sent.status_code != 303 or "/cam-on" not in sent.headers.get("location", ""):
+            raise RuntimeError(f"POST answers: {sent.status_code} {sent.text[:300]!r}")
+        return t1 - t0
+
+    return one
+
+
+def floor_submission(base: str) -> Callable[[httpx.Client, random.Random], float]:
+    url = f"{base}/floor"
+
+    def one(client: httpx.Client, rng: random.Random) -> float:
+        response = client.post(url)
+        if response.status_code != 204:
+            raise RuntimeError(f"POST floor: {response.status_code} {response.text[:300]!r}")
+        return 0.0
+
+    return one
+
+
+def drive(
+    label: str,
+    one: Callable[[httpx.Client, random.Random], float],
+    *,
+    clients: int,
+    count: int,
+    seconds: float,
+    server_cpu: Callable[[], float],
+) -> RunResult:
+    """``clients`` threads, each with its own keep-alive connection, until ``count`` submissions or ``seconds``."""
+    result = RunResult(label)
+    lock = threading.Lock()
+    issued = 0
+    stop_at = 0.0
+
+    def take() -> bool:
+        nonlocal issued
+        with lock:
+            if issued >= count or time.perf_counter() >= stop_at:
+                return False
+            issued += 1
+            return True
+
+    def worker(seed: int, measured: bool) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(timeout=30, follow_redirects=False) as client:
+            while take():
+                t0 = time.perf_counter()
+                try:
+                    first = one(client, rng)
+                except Exception as exc:
+                    with lock:
+                        result.errors += 1
+                        result.first_error = result.first_error or f"{type(exc).__name__}: {exc}"
+                    continue
+                if measured:
+                    with lock:
+                        result.latencies.append(time.perf_counter() - t0)
+                        result.first_step.append(first)
+
+    def run(n: int, measured: bool) -> float:
+        nonlocal issued, count, stop_at
+        issued, count, stop_at = 0, n, time.perf_counter() + seconds
+        threads = [threading.Thread(target=worker, args=(i, measured)) for i in range(clients)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - start
+
+    total = count
+    run(WARMUP, measured=False)
+    result.load = os.getloadavg()[0]
+    cpu, used = time.process_time(), server_cpu()
+    result.elapsed = run(total, measured=True)
+    result.cpu = time.process_time() - cpu
+    result.server_cpu = server_cpu() - used
+    return result
+
+
+# --------------------------------------------------------------------------- main
+
+
+@dataclass
+class Row:
+    backend: str
+    workers: int
+    nodelay: bool
+    citizen: RunResult
+    floor: RunResult
+
+
+NODELAY_FLAG = "--serve-with-nodelay"  # internal: how this script re-runs itself as a patched `survey-app`
+
+
+def serve_with_nodelay(argv: list[str]) -> int:
+    """`survey-app …` with TCP_NODELAY on uvicorn's pre-bound listening socket.
+
+    With --workers > 1 uvicorn binds the socket itself with proto 0, so asyncio never sets TCP_NODELAY on
+    accepted connections and every keep-alive response written in two parts waits for the client's
+    delayed ACK (~40 ms on Linux): https://github.com/Kludex/uvicorn/issues/3149. Linux copies
+    TCP_NODELAY from the listener to accepted sockets, so setting it on the listener is enough.
+    """
+    import uvicorn.config
+
+    original = uvicorn.config.Config.bind_socket
+
+    def bind_socket(self: uvicorn.config.Config) -> socket.socket:
+        sock = original(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
+    from survey_app.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+def serve_cmd(port: int, workers: int, *, nodelay: bool) -> list[str]:
+    head = [sys.executable, str(Path(__file__).resolve()), NODELAY_FLAG] if nodelay else survey_app_cmd()
+    return [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+
+def run_citizen(backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker) -> RunResult:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    tag = f"{backend.name}-{workers}{'-nodelay' if nodelay else ''}"
+    print(f"[{tag}] citizen flow …", file=sys.stderr, flush=True)
+    log = backend.workdir / f"serve-{tag}.log"
+    with server(serve_cmd(port, workers, nodelay=nodelay), backend.env, f"{base}/q/{backend.token}", log) as proc:
+        flow = citizen_submission(base, backend.token, answers, same_network=args.same_network)
+        return drive(
+            "citizen", flow, clients=args.clients, count=args.count, seconds=args.seconds,
+            server_cpu=lambda: tree_cpu([proc.pid, *backend.db_pids()]),
+        )  # fmt: skip
+
+
+def run_floor(backend: Backend, workers: int, args: argparse.Namespace) -> RunResult:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks"), "floor_app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    print(f"[{backend.name}-{workers}] floor …", file=sys.stderr, flush=True)
+    with server(cmd, backend.env, f"{base}/", backend.workdir / f"floor-{backend.name}-{workers}.log") as proc:
+        return drive(
+            "floor", floor_submission(base), clients=args.clients, count=args.count, seconds=args.seconds,
+            server_cpu=lambda: tree_cpu([proc.pid, *backend.db_pids()]),
+        )  # fmt: skip
+
+
+def table(rows: list[Row], args: argparse.Namespace) -> str:
+    origin = "each submission from its own phone and address"
+    if args.same_network:
+        origin = "every submission from ONE network address"
+    lines = [
+        f"{args.clients} clients, up to {args.count} submissions or {args.seconds:g} s per run, loopback, "
+        f"{os.cpu_count()} CPUs shared by clients, servers and anything else running; {origin}.",
+        "",
+        "| Backend | Workers | Citizen flow subs/s (n) | p50 / p99 ms | GET form p50 ms | Floor subs/s (n) | p50 / p99 ms "
+        "| Ratio | Server CPU ms/sub citizen / floor | CPU ratio | Errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        c, f = r.citizen, r.floor
+        ratio = c.rate / f.rate if f.rate else float("nan")
+        workers = f"{r.workers} + TCP_NODELAY¹" if r.nodelay else str(r.workers)
+        lines.append(
+            f"| {r.backend} | {workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
+            f"{c.pct(0.5, c.first_step):.1f} | {f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
+            f"{ratio:.0%} | {c.cpu_ms:.1f} / {f.cpu_ms:.1f} | {f.cpu_ms / c.cpu_ms:.0%} | {c.errors} / {f.errors} |"
+        )
+    lines += [
+        "",
+        "A citizen submission is GET /q/{token} (render, signed ticket) + POST of the answers (validate, abuse checks,",
+        "insert, 303); its latency covers both requests. The floor is one POST inserting one row (benchmarks/floor_app.py)",
+        "with the same number of workers. Ratio = citizen submissions/s ÷ floor submissions/s (target ≥ 50%).",
+        "Server CPU = CPU time of the web server processes (+ PostgreSQL server) per submission; CPU ratio = floor ÷ citizen,",
+        "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
+        "¹ `survey-app serve` run with TCP_NODELAY set on uvicorn's listening socket (uvicorn issue #3149).",
+        "Client CPU (s) / wall (s) / load average at start, per run: "
+        + "; ".join(
+            f"{r.backend}×{r.workers}{'¹' if r.nodelay else ''} citizen {r.citizen.cpu:.0f}/{r.citizen.elapsed:.0f}/"
+            f"{r.citizen.load:.1f}, floor {r.floor.cpu:.0f}/{r.floor.elapsed:.0f}/{r.floor.load:.1f}"
+            for r in rows
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--count", type=int, default=2000, help="submissions per run (default 2000)")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per run (default 60)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument(
+        "--same-network",
+        action="store_true",
+        help="all submissions from one client address (burst-detector worst case) instead of one address each",
+    )
+    parser.add_argument(
+        "--no-nodelay-row", action="store_true", help="skip the extra multi-worker run with the TCP_NODELAY workaround"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (server logs)")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.count < 1 or args.seconds <= 0:
+        parser.error("--clients, --count and --seconds must be positive")
+    names = [b.strip() for b in args.backends.split(",") if b.strip()]
+    plan = {"sqlite": [1], "postgresql": [1, 2]}
+    for name in names:
+        if name not in plan:
+            parser.error(f"unknown backend {name!r} (sqlite, postgresql)")
+
+    answers = AnswerMaker(load_file(ROOT / "questionnaires" / "health.yaml"))
+    rows: list[Row] = []
+    workroot = Path(tempfile.mkdtemp(prefix="survey-bench-"))
+    try:
+        for name in names:
+            workdir = workroot / name
+            workdir.mkdir()
+            backend = prepare_backend(name, workdir, same_network=args.same_network)
+            try:
+                for workers in plan[name]:
+                    citizen = run_citizen(backend, workers, False, args, answers)
+                    floor = run_floor(backend, workers, args)
+                    rows.append(Row(name, workers, False, citizen, floor))
+                    if workers > 1 and not args.no_nodelay_row:
+                        rows.append(Row(name, workers, True, run_citizen(backend, workers, True, args, answers), floor))
+            finally:
+                backend.cleanup()
+    finally:
+        if args.keep:
+            print(f"logs kept in {workroot}", file=sys.stderr)
+        else:
+            shutil.rmtree(workroot, ignore_errors=True)
+    for row in rows:
+        for r in (row.citizen, row.floor):
+            if r.errors:
+                print(f"{row.backend}×{row.workers} {r.label}: {r.errors} failed, first: {r.first_error}", file=sys.stderr)
+    print(table(rows, args))
+    return 0 if all(r.citizen.errors == 0 and r.floor.errors == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == [NODELAY_FLAG]:
+        raise SystemExit(serve_with_nodelay(sys.argv[2:]))
+    raise SystemExit(main())
