@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +20,22 @@ from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .errors import AppError, NotAuthenticated, PasswordChangeRequired, PayloadTooLarge
 from .i18n import gettext, pick_language
-from .routes import account, admin, admin_review, admin_users, api, auth, public
+from .routes import (
+    account,
+    admin,
+    admin_review,
+    admin_users,
+    api,
+    api_interviews,
+    auth,
+    enumerator,
+    feedback_agency,
+    feedback_public,
+    fieldwork_admin,
+    public,
+    public_results,
+    reports,
+)
 from .security import Signer
 from .templating import make_templates
 
@@ -104,9 +119,16 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.include_router(api.router)
+    app.include_router(api_interviews.router)
     # HTML pages are not part of the JSON API's OpenAPI description.
     for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router):
         app.include_router(html_router, include_in_schema=False)
+    for feedback_router in (feedback_public.router, feedback_agency.router):
+        app.include_router(feedback_router, include_in_schema=False)
+    for fieldwork_router in (enumerator.router, fieldwork_admin.router):
+        app.include_router(fieldwork_router, include_in_schema=False)
+    for report_router in (reports.router, public_results.router):
+        app.include_router(report_router, include_in_schema=False)
 
     headers = _security_headers(settings)
 
@@ -186,7 +208,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             try:
                 form = await request.form()
                 fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-            except Exception:  # noqa: BLE001  (an unreadable body must not hide the 503 page)
+            except Exception:
                 fields = []
         lang = pick_language(request.query_params.get("lang") or request.cookies.get("lang"))
         templates = request.app.state.templates

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     questionnaire_dir: Path = PROJECT_ROOT / "questionnaires"
     static_dir: Path = PROJECT_ROOT / "static"
+    audio_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "audio")
     default_language: str = "vi"
     max_body_bytes: int = 256 * 1024
     province_code: str = "14"  # Sơn La

@@ -43,7 +43,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer. On SQLite a transaction that reads first and writes
+    later fails at once ("database is locked") if another writer committed in between; taking the write
+    lock up front makes concurrent submissions queue (busy_timeout) instead. No effect on PostgreSQL."""
+    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -53,6 +53,14 @@
     form.addEventListener("change", applySkips);
     applySkips();
     show(current);
+    var notice = form.querySelector(".notice");
+    if (firstErr) {  // after a 422 swap: bring the first problem into view and focus it
+      firstErr.scrollIntoView({ block: "center" });
+      var input = firstErr.querySelector("input, textarea");
+      if (input) input.focus({ preventScroll: true });
+    } else if (notice) {
+      notice.scrollIntoView({ block: "center" });
+    }
   }
   init();
   document.addEventListener("htmx:afterSwap", init);

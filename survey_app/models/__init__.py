@@ -17,20 +17,43 @@ from .core import (
     UTCDateTime,
     utcnow,
 )
+from .feedback import FeedbackContact, FeedbackEvent, FeedbackItem, FeedbackNote, Holiday, KeywordRule, RoutingRule
+from .fieldwork import ApiToken, Assignment, BackCheck, Interview, PaperEntry, SampleCommune, SampleVillage, SurveyRound, Village
+from .reports import OfficialScore, PopulationMargin, ReportTarget, TransactionVolume
 
 __all__ = [
     "CURRENT_CODE_SCHEME",
+    "ApiToken",
+    "Assignment",
     "AuditEvent",
+    "BackCheck",
     "Comment",
     "Commune",
+    "FeedbackContact",
+    "FeedbackEvent",
+    "FeedbackItem",
+    "FeedbackNote",
+    "Holiday",
+    "Interview",
+    "KeywordRule",
+    "OfficialScore",
+    "PaperEntry",
+    "PopulationMargin",
     "Province",
     "QuestionnaireVersion",
     "RateEvent",
     "ReceptionPoint",
+    "ReportTarget",
     "Response",
     "ResponseFlag",
+    "RoutingRule",
+    "SampleCommune",
+    "SampleVillage",
+    "SurveyRound",
+    "TransactionVolume",
     "UTCDateTime",
     "User",
     "UserScope",
+    "Village",
     "utcnow",
 ]

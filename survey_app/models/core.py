@@ -121,6 +121,10 @@ class Response(Base):
     __table_args__ = (
         Index("ix_response_commune_sector_submitted", "commune_id", "sector", "submitted_at"),
         Index("ix_response_point_submitted", "reception_point_id", "submitted_at"),
+        # The abuse detectors count by these keys within minutes-long windows.
+        Index("ix_response_device_submitted", "device_hash", "submitted_at"),
+        Index("ix_response_network_point_submitted", "network_hash", "reception_point_id", "submitted_at"),
+        Index("ix_response_answers_point_submitted", "answers_hash", "reception_point_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +177,8 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Bumped on password change or disable: every older session cookie stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The agency the user works for (e.g. "Sở Y tế"): decides whose feedback inbox they see.
+    agency: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     scopes: Mapped[list[UserScope]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

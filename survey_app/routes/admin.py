@@ -122,6 +122,7 @@ def _posters(request: Request, points: list[ReceptionPoint], settings: SettingsD
             "url": points_service.public_url(settings.base_url, p.token),
             "short_url": points_service.public_url(settings.base_url, p.token).split("://", 1)[-1],
             "svg": points_service.qr_svg(points_service.public_url(settings.base_url, p.token)),
+            "easy_svg": points_service.qr_svg(points_service.public_url(settings.base_url, p.token) + "/de-dang"),
             "sector": SECTOR_LABELS[p.sector]["vi"],
         }
         for p in points

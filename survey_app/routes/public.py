@@ -5,20 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ..config import Settings
+from ..db import begin_write
 from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
 from ..errors import NotFound
 from ..models import QuestionnaireVersion, ReceptionPoint, utcnow
-from ..questionnaire import SECTOR_LABELS
-from ..security import issue_ticket, read_ticket
-from ..services import abuse, ratelimit, submissions
+from ..questionnaire import SECTOR_LABELS, Questionnaire
+from ..security import Signer, issue_ticket, read_ticket
+from ..services import abuse, feedback, ratelimit, submissions
 from ..services import points as points_service
 from ..services import questionnaires as q_service
+from ..services.audio import available as audio_available
+from ..services.audio import find as find_audio
+from ..services.audio import prompt_key, prompts_for
 
 router = APIRouter(tags=["public"])
 DEVICE_COOKIE = "sv_device"
@@ -57,6 +65,20 @@ def _version_for(session: SessionDep, point: ReceptionPoint) -> QuestionnaireVer
     return version
 
 
+def easy_context(request: Request, questionnaire: Questionnaire, lang: str) -> dict[str, Any]:
+    """Extra context of the low-literacy form: which prompts have audio, and whether it is synthetic."""
+    settings: Settings = request.app.state.settings
+    return {
+        "audio": audio_available(settings.audio_dir, prompts_for(questionnaire, lang)),
+        "audio_key": lambda text: prompt_key(text, lang),
+    }
+
+
+TICKET_SLOT = "@@ticket@@"
+_FORM_CACHE: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_FORM_CACHE_SIZE = 512
+
+
 def _render_form(
     request: Request,
     *,
@@ -67,9 +89,14 @@ def _render_form(
     validated: submissions.ValidatedAnswers | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    easy: bool = False,
 ) -> Response:
     questionnaire = q_service.parsed(version)
+    templates = request.app.state.templates
+    partial = bool(request.headers.get("HX-Request")) and not easy
+    template = "public/easy.html" if easy else "public/_form.html" if partial else "public/form.html"
     context: dict[str, Any] = {
+        "request": request,
         "lang": lang,
         "point": point,
         "questionnaire": questionnaire,
@@ -80,9 +107,21 @@ def _render_form(
         "notice": notice,
         "action": request.url_for("public.submit", token=point.token),
     }
-    templates = request.app.state.templates
-    template = "public/_form.html" if request.headers.get("HX-Request") else "public/form.html"
-    response: Response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if easy:
+        context.update(easy_context(request, questionnaire, lang))
+    if validated is None and notice is None and not easy:
+        # A blank form differs between citizens only by its ticket: render once per point, version and
+        # language, then fill the ticket in. Rendering is most of the cost of a GET.
+        key = (str(request.base_url), point.id, point.token, point.name, version.id, lang, partial, easy)
+        html = _FORM_CACHE.get(key)
+        if html is None:
+            html = templates.get_template(template).render({**context, "ticket": TICKET_SLOT})
+            _FORM_CACHE[key] = html
+            if len(_FORM_CACHE) > _FORM_CACHE_SIZE:
+                _FORM_CACHE.popitem(last=False)
+        response: Response = HTMLResponse(html.replace(TICKET_SLOT, ticket), status_code=status_code)
+    else:
+        response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -93,6 +132,20 @@ def _render_form(
 def show_form(
     request: Request, token: str, session: SessionDep, signer: SignerDep, settings: SettingsDep, lang: LanguageDep
 ) -> Response:
+    return _show(request, token, session, signer, settings, lang, easy=False)
+
+
+@router.get("/q/{token}/de-dang", name="public.easy")
+def show_easy_form(
+    request: Request, token: str, session: SessionDep, signer: SignerDep, settings: SettingsDep, lang: LanguageDep
+) -> Response:
+    """Low-literacy mode: one question per screen, large faces, audio prompts, minimal reading."""
+    return _show(request, token, session, signer, settings, lang, easy=True)
+
+
+def _show(
+    request: Request, token: str, session: Session, signer: Signer, settings: Settings, lang: str, *, easy: bool
+) -> Response:
     point = points_service.get_by_token(session, token=token)
     version = _version_for(session, point)
     device, new_device = _device_token(request)
@@ -102,10 +155,19 @@ def show_form(
     if not new_device and abuse.answered_recently(session, point_id=point.id, device_hash=device_hash, window=window, now=now):
         return _already_answered(request, point, lang)
     ticket = issue_ticket(signer, submission_id=str(uuid.uuid4()), version_id=version.id, now=now)
-    response = _render_form(request, point=point, version=version, lang=lang, ticket=ticket)
+    response = _render_form(request, point=point, version=version, lang=lang, ticket=ticket, easy=easy)
     if new_device:
         _set_device_cookie(response, device, settings.environment == "production")
     return response
+
+
+@router.get("/audio/{key}", name="public.audio")
+def audio(key: str, settings: SettingsDep) -> Response:
+    found = find_audio(settings.audio_dir, key)
+    if found is None:
+        raise NotFound()
+    return FileResponse(found.path, media_type=found.media_type,
+                        headers={"Cache-Control": "public, max-age=86400", "X-Synthetic-Voice": "1" if found.synthetic else "0"})
 
 
 def _form_lists(form: FormData) -> dict[str, list[str]]:
@@ -120,9 +182,18 @@ def _form_lists(form: FormData) -> dict[str, list[str]]:
 async def submit(
     request: Request, token: str, session: SessionDep, signer: SignerDep, settings: SettingsDep, lang: LanguageDep
 ) -> Response:
-    # Read the body before the first query: no await inside the database transaction (on SQLite a read
-    # snapshot kept across an await makes the later INSERT fail at once with "database is locked").
+    # Read the body first, then do the (synchronous) database work in the thread pool: no await inside
+    # the transaction, and the event loop stays free for other citizens while we talk to the database.
     form = _form_lists(await request.form())
+    return await run_in_threadpool(_submit, request, token, form, session, signer, settings, lang)
+
+
+def _submit(
+    request: Request, token: str, form: dict[str, list[str]], session: Session, signer: Signer, settings: Settings,
+    lang: str,
+) -> Response:
+    begin_write(session)
+    easy = form.get("ui") == ["easy"]  # the low-literacy variant posts here too; errors re-render it
     point = points_service.get_by_token(session, token=token)
     rules = abuse.thresholds_from(settings)
     now = utcnow()
@@ -140,7 +211,7 @@ async def submit(
         validated = submissions.validate_answers(q_service.parsed(version), form)
         return _render_form(
             request, point=point, version=version, lang=lang, ticket=fresh, validated=validated,
-            notice="Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại.", status_code=422,
+            notice="Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại.", status_code=422, easy=easy,
         )
     submission_id = submissions.parse_submission_id(ticket.submission_id)
     if submission_id is None:
@@ -152,7 +223,7 @@ async def submit(
         if not validated.ok:
             return _render_form(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
-                notice="Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu.", status_code=422,
+                notice="Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu.", status_code=422, easy=easy,
             )
         if not new_device and abuse.answered_recently(
             session, point_id=point.id, device_hash=device_hash, window=rules.device_window, now=now
@@ -162,7 +233,7 @@ async def submit(
             return _render_form(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
                 notice="Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút.",
-                status_code=429,
+                status_code=429, easy=easy,
             )
         started = ticket.started_at if ticket.started_at <= now else None
         stored = submissions.store_response(
@@ -179,6 +250,7 @@ async def submit(
             device_hash=device_hash,
             network_hash=network_hash,
             notice_version=NOTICE_VERSION,
+            checked_new=True,
         )
         if stored.created:
             ratelimit.hit(session, kind="submit", key=network_hash, now=now)
@@ -187,6 +259,7 @@ async def submit(
                 honeypot=bool("".join(form.get(HONEYPOT_FIELD, [])).strip()),
                 scale_items=[i.id for i in questionnaire.items if i.type == "scale5"],
             )
+            feedback.create_from_response(session, response=stored.response)  # the comment → agency inbox
         session.commit()
     target = request.url_for("public.thanks", token=token).include_query_params(s=submission_id, lang=lang)
     result: Response

@@ -102,7 +102,11 @@ def flag_response(
 
 
 def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now: dt.datetime) -> list[str]:
-    """Group detectors: when a burst crosses its threshold, every response in it is flagged."""
+    """Group detectors: when a burst crosses its threshold, every response in it is flagged.
+
+    Counting comes first (an indexed COUNT); rows are loaded only for a burst over its threshold, and
+    only those not flagged for that reason yet, so a long burst does not get slower with every response.
+    """
     found: list[str] = []
     checks = [
         ("staff_burst", Response.network_hash, response.network_hash, rules.staff_burst_count, rules.staff_burst_window,
@@ -118,11 +122,13 @@ def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now
         conditions = [column == value, Response.submitted_at >= now - window]
         if same_point:
             conditions.append(Response.reception_point_id == response.reception_point_id)
-        members = list(session.scalars(select(Response).where(*conditions)))
-        if len(members) >= threshold:
-            for member in members:
-                _add_flag(session, member, reason, f"{len(members)} phiếu trong {int(window.total_seconds() // 60)} phút")
-            found.append(reason)
+        size = session.scalar(select(func.count()).select_from(Response).where(*conditions)) or 0
+        if size < threshold:
+            continue
+        already = select(ResponseFlag.response_id).where(ResponseFlag.reason == reason)
+        for member in session.scalars(select(Response).where(*conditions, Response.id.not_in(already))):
+            _add_flag(session, member, reason, f"{size} phiếu trong {int(window.total_seconds() // 60)} phút")
+        found.append(reason)
     return found
 
 

@@ -14,6 +14,9 @@ ACTIONS = (
     "user_created", "user_updated", "user_disabled",
     "point_created", "point_rotated", "point_revoked",
     "flag_reviewed", "export", "comments_viewed", "report_published", "retention_applied",
+    "feedback_viewed", "feedback_reassigned", "feedback_settings_changed",
+    "villages_imported", "sample_drawn", "village_replaced", "assignment_changed", "api_token_issued",
+    "api_token_revoked", "paper_entered", "paper_resolved", "backcheck_drawn", "backcheck_recorded",
 )
 
 

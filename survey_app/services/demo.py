@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Commune, ReceptionPoint, Response
 from ..questionnaire import NA_VALUE, Item, ItemType, Questionnaire, is_visible
-from . import catalogue
+from . import catalogue, demo_reports
 from . import points as points_service
 from . import questionnaires as q_service
 from .submissions import store_response, validate_answers
@@ -126,5 +126,6 @@ def seed(session: Session, *, province_code: str, responses: int = 3000, seed: i
             point=point,
             submitted_at=submitted,
         )
+    demo_reports.seed_reports(session, province_code=province_code, commune_ids=[c.id for c in communes])
     total = session.scalar(select(func.count()).select_from(Response)) or 0
     return DemoSummary(communes=len(communes), points=len(points), responses=total)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..models import utcnow
-from . import audit, ratelimit
+from . import audit, feedback, ratelimit
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,30 @@ def inventory(*, contact_retention_days: int, rate_event_retention_hours: int) -
         ),
         DataHolding(
             "Số điện thoại hoặc email người dân để lại khi yêu cầu trả lời phản ánh (có đồng ý)",
-            "Trả lời phản ánh, kiến nghị", "chưa triển khai (vấn đề phản ánh, kiến nghị)",
-            f"{contact_retention_days} ngày rồi xoá", "Chỉ cơ quan có trách nhiệm trả lời",
+            "Trả lời phản ánh, kiến nghị", "bảng feedback_contact (kèm thời điểm đồng ý consent_at)",
+            f"{contact_retention_days} ngày kể từ khi đồng ý, rồi xoá (survey-app retention apply)",
+            "Chỉ cơ quan có trách nhiệm trả lời; nơi khác hiển thị dạng che; mỗi lần xem được ghi nhật ký",
+        ),
+        DataHolding(
+            "Nội dung góp ý, phản ánh, kiến nghị và ghi chú nội bộ (có thể chứa số điện thoại, số CCCD, "
+            "biển số xe do người dân tự viết)",
+            "Tiếp nhận, chuyển đúng cơ quan, trả lời và theo dõi", "bảng feedback_item, feedback_note, feedback_event",
+            "Lâu dài (số liệu tổng hợp); thông tin cá nhân trong nội dung luôn được che ngoài cơ quan có trách nhiệm",
+            "Cơ quan được giao xử lý (đầy đủ, có ghi nhật ký); quản trị viên (dạng che); người dân có mã theo dõi "
+            "chỉ thấy trạng thái và câu trả lời công khai",
         ),
     ]
 
 
-def apply_retention(session: Session, *, rate_event_retention_hours: int, now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete what has outlived its purpose. Idempotent; recorded in the audit trail."""
+def apply_retention(
+    session: Session, *, rate_event_retention_hours: int, contact_retention_days: int | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Delete what has outlived its purpose. Idempotent; recorded in the audit trail.
+    Contacts are purged only when ``contact_retention_days`` is given (the CLI passes the setting)."""
     now = now or utcnow()
     removed = {"rate_event": ratelimit.purge(session, older_than=dt.timedelta(hours=rate_event_retention_hours), now=now)}
+    if contact_retention_days is not None:
+        removed["feedback_contact"] = feedback.purge_contacts(session, retention_days=contact_retention_days, now=now)
     audit.record(session, actor=None, actor_name="retention", action="retention_applied", details=removed)
     return removed

@@ -6,7 +6,6 @@ is refused with a message that asks for a new version number.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -62,16 +61,18 @@ def _mark_current(session: Session) -> None:
     session.flush()
 
 
-@lru_cache(maxsize=64)
-def _parse(content_hash: str, definition_json: str) -> Questionnaire:
-    return Questionnaire.model_validate_json(definition_json)
+_PARSED: dict[str, Questionnaire] = {}
 
 
 def parsed(row: QuestionnaireVersion) -> Questionnaire:
-    """The validated model of a stored version (cached by content hash)."""
-    import json
-
-    return _parse(row.content_hash, json.dumps(row.definition, ensure_ascii=False))
+    """The validated model of a stored version, parsed once per process (keyed by its immutable hash)."""
+    cached = _PARSED.get(row.content_hash)
+    if cached is None:
+        cached = Questionnaire.model_validate(row.definition)
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[row.content_hash] = cached
+    return cached
 
 
 def current_for_sector(session: Session, *, sector: str) -> QuestionnaireVersion | None:

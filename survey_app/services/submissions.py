@@ -163,15 +163,17 @@ def store_response(
     device_hash: str | None = None,
     network_hash: str | None = None,
     notice_version: str | None = None,
+    checked_new: bool = False,
 ) -> StoreResult:
     """Insert a response once per submission id; a repeat returns the stored one (created=False)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode}")
     if not validated.ok:
         raise ValueError("refusing to store answers that did not validate")
-    existing = get_by_submission_id(session, submission_id=submission_id)
-    if existing is not None:
-        return StoreResult(existing, False)
+    if not checked_new:  # the caller may have just looked; the UNIQUE constraint still guards a race
+        existing = get_by_submission_id(session, submission_id=submission_id)
+        if existing is not None:
+            return StoreResult(existing, False)
     response = Response(
         submission_id=submission_id,
         questionnaire_version_id=version.id,

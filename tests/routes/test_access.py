@@ -18,6 +18,8 @@ PUBLIC = {
     "public.form": "citizen questionnaire behind an unguessable QR token",
     "public.submit": "citizen questionnaire submission",
     "public.thanks": "thank-you page for a stored submission id",
+    "public.easy": "low-literacy variant of the citizen questionnaire",
+    "public.audio": "audio prompts of the public questionnaires",
     "auth.login_form": "login page",
     "auth.login": "login",
     "auth.logout": "clears the caller's own cookie",
@@ -27,6 +29,13 @@ PUBLIC = {
     "api.questionnaire": "the questionnaire citizens already see on the public form",
     "swagger_ui_html": "API documentation page",
     "swagger_ui_redirect": "API documentation page",
+    "api.interviews": "tablet sync API: bearer-token auth of its own (tests/routes/test_api_interviews.py)",
+    "enumerator.service_worker": "static service-worker script of the enumerator app (no data)",
+    "feedback_public.form": "citizen feedback form behind the reception point's unguessable QR token",
+    "feedback_public.submit": "citizen feedback submission (honeypot, minimum time, network rate limit)",
+    "feedback_public.track": "tracking page: needs the 10-character code; shows only status, dates, public answer",
+    "feedback_public.rate": "the citizen's rating of the handling; needs the tracking code",
+    "public.results": "published satisfaction results (aggregates only, small cells suppressed, no free text)",
 }
 ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
 ADMIN = {"admin"}
@@ -39,6 +48,23 @@ MATRIX: dict[str, set[str]] = {
     "admin.users": ADMIN, "admin.users_create": ADMIN, "admin.users_update": ADMIN, "admin.users_reset": ADMIN,
     "admin.flags": ADMIN, "admin.flags_review": ADMIN, "admin.audit": ADMIN,
     "account.password_form": ANY, "account.password": ANY,
+    "enumerator.app": {"enumerator", "admin"}, "enumerator.token": {"enumerator", "admin"},
+    **dict.fromkeys(("fieldwork.rounds", "fieldwork.villages_import", "fieldwork.rounds_create", "fieldwork.round",
+                     "fieldwork.assign", "fieldwork.replace", "fieldwork.issued", "fieldwork.tokens_revoke",
+                     "fieldwork.paper_form", "fieldwork.paper_submit", "fieldwork.paper_compare",
+                     "fieldwork.paper_resolve", "fieldwork.backchecks", "fieldwork.backchecks_draw",
+                     "fieldwork.backcheck_record"), ADMIN),
+    **{name: {"admin", "reviewer", "commune"} for name in (
+        "feedback.inbox", "feedback.new_form", "feedback.create", "feedback.detail", "feedback.status",
+        "feedback.answer", "feedback.note", "feedback.reassign")},
+    **{name: ADMIN for name in (
+        "feedback.settings", "feedback.routing_add", "feedback.routing_delete", "feedback.keyword_add",
+        "feedback.keyword_delete", "feedback.holiday_add", "feedback.holiday_delete", "feedback.user_agency")},
+    **{name: {"admin", "reviewer", "commune", "viewer"} for name in (
+        "reports.overview", "reports.communes", "reports.sector", "reports.commune", "reports.item",
+        "reports.official", "reports.export", "reports.export_report")},
+    **{name: ADMIN for name in ("reports.official_save", "reports.targets_save", "reports.data", "reports.data_import")},
+    "reports.export_raw": {"admin", "reviewer", "commune"},
 }
 
 
@@ -95,8 +121,16 @@ def test_role_matrix(role: str, app: FastAPI, client: TestClient, db_session: Se
 
         user.scopes.append(UserScope(sector="health"))
         db_session.commit()
+    if role == "commune":  # a commune officer sees their own commune's reports
+        from survey_app.models import UserScope
+        from survey_app.services import catalogue
+
+        user.scopes.append(UserScope(commune_id=catalogue.get_commune(db_session, "03667").id))
+        db_session.commit()
     point = make_point(db_session)
-    ids = {"point_id": point.id, "user_id": user.id, "commune_code": "03667", "flag_id": 999999}
+    ids = {"point_id": point.id, "user_id": user.id, "commune_code": "03667", "flag_id": 999999, "item_id": 999999, "rule_id": 999999,
+           "round_id": 999999, "sv_id": 999999, "sheet_code": "X1", "check_id": 999999,
+           "sector": "health", "table": "communes", "fmt": "csv"}
     r = client.post("/login", data={"username": f"u_{role}", "password": "mat-khau-dai-123"})
     assert r.status_code == 303
     for name, allowed in MATRIX.items():
@@ -113,7 +147,9 @@ def test_role_matrix(role: str, app: FastAPI, client: TestClient, db_session: Se
 
 def test_anonymous_is_sent_to_login(app: FastAPI, client: TestClient, db_session: Session) -> None:
     point = make_point(db_session)
-    ids = {"point_id": point.id, "user_id": 1, "commune_code": "03667", "flag_id": 1}
+    ids = {"point_id": point.id, "user_id": 1, "commune_code": "03667", "flag_id": 1, "item_id": 1, "rule_id": 1,
+           "round_id": 1, "sv_id": 1, "sheet_code": "X1", "check_id": 1,
+           "sector": "health", "table": "communes", "fmt": "csv"}
     for name in MATRIX:
         path, methods = _path(app, name, ids)
         method = "GET" if "GET" in methods else "POST"
