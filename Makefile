@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	bash .ci/ensure-system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
 
