@@ -191,6 +191,8 @@ def fay_herriot(
       the ML estimator :math:`b = -\\mathrm{tr}[(X'V^{-1}X)^{-1}X'V^{-2}X]/\\sum_d V_d^{-2}`;
     - FH (Datta, Rao & Smith, 2005): :math:`\\bar V = 2m/(\\sum_d V_d^{-1})^2`,
       :math:`b = 2[m\\sum_d V_d^{-2} - (\\sum_d V_d^{-1})^2]/(\\sum_d V_d^{-1})^3`, MSE as for ML.
+      This MSE can be negative when :math:`\\hat\\sigma^2_u` is at or near 0 (sae returns it as it is, and so
+      does this function); prefer REML then.
 
     Areas whose ``direct`` is NaN take no part in the fit; they get the synthetic estimate
     :math:`x_d'\\hat\\beta` with MSE :math:`\\hat\\sigma^2_u + x_d'(X'V^{-1}X)^{-1}x_d`, ``gamma`` 0 and
