@@ -1,14 +1,15 @@
-// Interviews kept on the device (IndexedDB, keyed by UUID) and their sync. Used by the page and by the
+// Records kept on the device (IndexedDB, keyed by UUID) and their sync. Used by the page and by the
 // service worker (Background Sync). A record leaves the device only when the server answers "stored"
 // or "duplicate" for its UUID; conflicts and invalid items stay for review.
-var DieuTra = (function () {
-  var DB = "dieutra", CHUNK = 20, running = null;
+// OfflineQueue(options) serves the enumerator app (DieuTra, below) and the desk kiosk (static/js/kiosk/).
+var OfflineQueue = function (options) {
+  var DB = options.db, STORE = options.store, BODY = options.body, CHUNK = 20, running = null;
 
   function open() {
     return new Promise(function (resolve, reject) {
       var req = indexedDB.open(DB, 1);
       req.onupgradeneeded = function () {
-        req.result.createObjectStore("interviews", { keyPath: "uuid" });
+        req.result.createObjectStore(STORE, { keyPath: "uuid" });
         req.result.createObjectStore("meta", { keyPath: "key" });
       };
       req.onsuccess = function () { resolve(req.result); };
@@ -27,9 +28,9 @@ var DieuTra = (function () {
     });
   }
   var api = {
-    all: function () { return tx("interviews", "readonly", function (s) { return s.getAll(); }); },
-    put: function (rec) { return tx("interviews", "readwrite", function (s) { return s.put(rec); }); },
-    remove: function (uuid) { return tx("interviews", "readwrite", function (s) { return s.delete(uuid); }); },
+    all: function () { return tx(STORE, "readonly", function (s) { return s.getAll(); }); },
+    put: function (rec) { return tx(STORE, "readwrite", function (s) { return s.put(rec); }); },
+    remove: function (uuid) { return tx(STORE, "readwrite", function (s) { return s.delete(uuid); }); },
     meta: function (key) { return tx("meta", "readonly", function (s) { return s.get(key); }); },
     setMeta: function (rec) { return tx("meta", "readwrite", function (s) { return s.put(rec); }); },
     counts: function () {
@@ -41,18 +42,20 @@ var DieuTra = (function () {
     },
     sync: function (syncUrl) {
       // One sync at a time across the page and the service worker (Web Locks), so they never race.
-      var go = function () { return run(syncUrl || "/api/v1/interviews"); };
+      var go = function () { return run(syncUrl || options.url); };
       var locks = self.navigator && self.navigator.locks;
-      if (!running) running = (locks ? locks.request("dieutra-sync", go) : go()).finally(function () { running = null; });
+      if (!running) running = (locks ? locks.request(options.lock, go) : go()).finally(function () { running = null; });
       return running;
     }
   };
 
   function send(url, token, recs) {
+    var body = {};
+    body[BODY] = recs.map(function (r) { return r.payload; });
     return fetch(url, {
       method: "POST", credentials: "omit", cache: "no-store",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-      body: JSON.stringify({ interviews: recs.map(function (r) { return r.payload; }) })
+      body: JSON.stringify(body)
     });
   }
 
@@ -92,4 +95,6 @@ var DieuTra = (function () {
     return out;
   }
   return api;
-})();
+};
+var DieuTra = OfflineQueue({ db: "dieutra", store: "interviews", body: "interviews", lock: "dieutra-sync",
+  url: "/api/v1/interviews" });
