@@ -38,6 +38,7 @@ from analysis.errors import SurveyError
 from analysis.sae import fay_herriot_table, smooth_sampling_variances
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import (
     Commune,
     PopulationMargin,
@@ -49,21 +50,22 @@ from ..models import (
 )
 from ..questionnaire import SECTOR_LABELS, SIPAS_LABELS, ItemRole, ItemType, Sector
 from . import questionnaires as q_service
+from . import report_compact
 from .report_periods import Period
 
 MODES = ("qr", "enumerator", "paper", "kiosk")
-MODE_LABELS = {"qr": "Mã QR", "enumerator": "Điều tra viên", "paper": "Phiếu giấy", "kiosk": "Ki-ốt"}
+MODE_LABELS = {"qr": N_("Mã QR"), "enumerator": N_("Điều tra viên"), "paper": N_("Phiếu giấy"), "kiosk": N_("Ki-ốt")}
 SELF_SELECTED = ("qr", "kiosk")
 WEIGHTINGS = {
-    "unweighted": "Không gia quyền (mỗi phiếu có trọng số 1)",
-    "transactions": "Hiệu chỉnh (raking) theo số giao dịch của từng điểm tiếp nhận trong kỳ (chỉ phiếu QR/ki-ốt)",
-    "population": "Hiệu chỉnh (raking) theo cơ cấu dân số: lĩnh vực × giới tính và lĩnh vực × nhóm tuổi",
+    "unweighted": N_("Không gia quyền (mỗi phiếu có trọng số 1)"),
+    "transactions": N_("Hiệu chỉnh (raking) theo số giao dịch của từng điểm tiếp nhận trong kỳ (chỉ phiếu QR/ki-ốt)"),
+    "population": N_("Hiệu chỉnh (raking) theo cơ cấu dân số: lĩnh vực × giới tính và lĩnh vực × nhóm tuổi"),
 }
 DEFAULT_TARGETS = {"one_stop": 90.0, "land_certificate": 85.0, "health": 85.0, "primary_education": 85.0}
 TARGET_SOURCE = "Kế hoạch CCHC của tỉnh: thủ tục hành chính ≥ 90%; đất đai, xây dựng, đầu tư ≥ 85%; y tế, giáo dục công ≥ 85%"
 SECTORS = tuple(s.value for s in Sector)
-INDEX_OVERALL = "Tỷ lệ hài lòng chung (câu hỏi đánh giá chung)"
-INDEX_SIPAS = "Chỉ số SIPAS (trung bình 5 yếu tố)"
+INDEX_OVERALL = N_("Tỷ lệ hài lòng chung (câu hỏi đánh giá chung)")
+INDEX_SIPAS = N_("Chỉ số SIPAS (trung bình 5 yếu tố)")
 
 
 # ---------------------------------------------------------------------------------------------- settings
@@ -211,6 +213,12 @@ def load_frame(
             answer_cols[col] = {s: (c.items[k - 1].id if k <= len(c.items) else None) for s, c in catalogue.items()}
     for name, mapping in (extra or {}).items():
         answer_cols[name] = dict(mapping)
+    if not extra and any(answer_cols["overall"].values()):
+        fast = report_compact.load_codes_postgres(
+            session, bounds=period.bounds_utc(), modes=settings.modes, include_flagged=settings.include_flagged,
+            columns=answer_cols)
+        if fast is not None:
+            return fast
     exprs = [e for name, m in answer_cols.items() if (e := _answer_column(m, name)) is not None]
     stmt = select(Response.id, Response.commune_id, Response.sector, Response.mode,
                   Response.reception_point_id.label("point_id"), *exprs).where(*_filters(period, settings))
@@ -440,6 +448,10 @@ class Aggregates:
             elements = self.catalogue[sector].elements() if sector in self.catalogue else {}
             if not elements or self.design is None:
                 return pd.DataFrame()
+            if not self.design.steps:  # same figures from PSU × domain sums (report_compact)
+                table = report_compact.compressed_sipas(self.design, elements, sector=sector, by=tuple(by),
+                                                        level=self.settings.level)
+                return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
             table = sipas_index(self.design, elements, by=["sector", *by], recode=True, items=True,
                                 level=self.settings.level, overall="SIPAS")
             table = table[table["sector"] == sector].reset_index(drop=True)
