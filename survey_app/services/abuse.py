@@ -16,16 +16,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
 from ..models import Response, ResponseFlag, User, utcnow
 from . import audit, ratelimit
 
 FLAG_REASONS = {
-    "honeypot": "Trường ẩn bị điền (khả năng là máy tự động)",
-    "too_fast": "Hoàn thành quá nhanh",
-    "staff_burst": "Nhiều phiếu từ cùng một mạng tại cùng một điểm trong vài phút (nghi tự đánh giá)",
-    "device_burst": "Nhiều phiếu từ cùng một thiết bị",
-    "duplicate_answers": "Nhiều phiếu có câu trả lời giống hệt nhau trong thời gian ngắn",
-    "straight_lining": "Chọn cùng một mức cho mọi câu",
+    "honeypot": N_("Trường ẩn bị điền (khả năng là máy tự động)"),
+    "too_fast": N_("Hoàn thành quá nhanh"),
+    "staff_burst": N_("Nhiều phiếu từ cùng một mạng tại cùng một điểm trong vài phút (nghi tự đánh giá)"),
+    "device_burst": N_("Nhiều phiếu từ cùng một thiết bị"),
+    "duplicate_answers": N_("Nhiều phiếu có câu trả lời giống hệt nhau trong thời gian ngắn"),
+    "straight_lining": N_("Chọn cùng một mức cho mọi câu"),
 }
 FLAG_STATUSES = ("open", "confirmed", "cleared")
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import Commune, User, UserScope
 from ..questionnaire import Sector
 from ..security import hash_password, verify_password
@@ -16,11 +17,11 @@ from . import audit, ratelimit
 
 ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
 ROLE_LABELS = {
-    "admin": "Quản trị (Sở Nội vụ)",
-    "reviewer": "Cán bộ sở, ngành",
-    "commune": "Cán bộ UBND xã/phường",
-    "enumerator": "Điều tra viên",
-    "viewer": "Chỉ xem báo cáo",
+    "admin": N_("Quản trị (Sở Nội vụ)"),
+    "reviewer": N_("Cán bộ sở, ngành"),
+    "commune": N_("Cán bộ UBND xã/phường"),
+    "enumerator": N_("Điều tra viên"),
+    "viewer": N_("Chỉ xem báo cáo"),
 }
 # A sector reviewer for each department (the default routing of the province).
 DEPARTMENT_SECTORS = {

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden, NotFound, ValidationFailed
+from ..i18n import N_
 from ..models import (
     Comment,
     Commune,
@@ -38,19 +39,19 @@ from . import questionnaires as q_service
 from .accounts import Scope, scope_of
 
 CHANNELS = {
-    "form": "Biểu mẫu góp ý (mã QR)",
-    "hotline": "Đường dây nóng",
-    "box": "Hòm thư góp ý",
-    "enumerator": "Điều tra viên",
-    "questionnaire_comment": "Ý kiến trong phiếu khảo sát",
+    "form": N_("Biểu mẫu góp ý (mã QR)"),
+    "hotline": N_("Đường dây nóng"),
+    "box": N_("Hòm thư góp ý"),
+    "enumerator": N_("Điều tra viên"),
+    "questionnaire_comment": N_("Ý kiến trong phiếu khảo sát"),
 }
 STAFF_CHANNELS = ("hotline", "box", "enumerator")
 STATUSES = {
-    "received": "Đã tiếp nhận",
-    "assigned": "Đã chuyển cơ quan xử lý",
-    "in_progress": "Đang xử lý",
-    "answered": "Đã trả lời",
-    "closed": "Đã đóng",
+    "received": N_("Đã tiếp nhận"),
+    "assigned": N_("Đã chuyển cơ quan xử lý"),
+    "in_progress": N_("Đang xử lý"),
+    "answered": N_("Đã trả lời"),
+    "closed": N_("Đã đóng"),
 }
 OPEN_STATUSES = ("received", "assigned", "in_progress")
 TRANSITIONS = {
@@ -60,7 +61,10 @@ TRANSITIONS = {
     "answered": ("closed", "in_progress"),
     "closed": ("in_progress",),
 }
-RATING_LABELS = {"1": "Rất không hài lòng", "2": "Không hài lòng", "3": "Bình thường", "4": "Hài lòng", "5": "Rất hài lòng"}
+RATING_LABELS = {
+    "1": N_("Rất không hài lòng"), "2": N_("Không hài lòng"), "3": N_("Bình thường"), "4": N_("Hài lòng"),
+    "5": N_("Rất hài lòng"),
+}
 SATISFIED = ("4", "5")
 MAX_TEXT = 2000
 MAX_ANSWER = 4000

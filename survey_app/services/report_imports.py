@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import OfficialScore, PopulationMargin, ReceptionPoint, TransactionVolume
 from . import catalogue
 
@@ -30,8 +31,8 @@ KINDS = {
     "volumes": ("ma_diem", "tu_ngay", "den_ngay", "so_giao_dich", "nguon"),
     "official": ("chi_so", "nam", "thanh_phan", "ten", "gia_tri", "don_vi", "nguon"),
 }
-KIND_LABELS = {"population": "Dân số theo giới tính × nhóm tuổi", "volumes": "Số giao dịch theo điểm tiếp nhận và kỳ",
-               "official": "Điểm số công bố chính thức (PAPI, SIPAS)"}
+KIND_LABELS = {"population": N_("Dân số theo giới tính × nhóm tuổi"), "volumes": N_("Số giao dịch theo điểm tiếp nhận và kỳ"),
+               "official": N_("Điểm số công bố chính thức (PAPI, SIPAS)")}
 INDEX_NAMES = {"PAPI": "PAPI", "SIPAS": "SIPAS (%)", "PAR_SIPAS": "SIPAS trong PAR INDEX (thang 10)"}
 MAX_ROWS = 50_000
 

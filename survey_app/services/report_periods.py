@@ -11,10 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 KINDS = ("six_month", "annual", "quarter", "custom")
-KIND_LABELS = {"six_month": "6 tháng", "annual": "Cả năm", "quarter": "Quý", "custom": "Tuỳ chọn"}
+KIND_LABELS = {"six_month": N_("6 tháng"), "annual": N_("Cả năm"), "quarter": N_("Quý"), "custom": N_("Tuỳ chọn")}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import Commune, KeywordRule, ReceptionPoint, RoutingRule, User
 from ..text import fold
 from .accounts import DEPARTMENT_SECTORS
@@ -23,22 +24,22 @@ from .workdays import DEFAULT_DEADLINE_DAYS
 COMMUNE_AGENCY = "@ubnd_xa"  # in a routing rule: the People's Committee of the item's own commune
 
 SECTOR_LABELS = {
-    "health": "Y tế công lập",
-    "primary_education": "Giáo dục tiểu học công lập",
-    "land_certificate": "Giấy chứng nhận quyền sử dụng đất",
-    "one_stop": "Bộ phận Một cửa",
-    "construction_permit": "Cấp phép xây dựng",
-    "other": "Lĩnh vực khác",
+    "health": N_("Y tế công lập"),
+    "primary_education": N_("Giáo dục tiểu học công lập"),
+    "land_certificate": N_("Giấy chứng nhận quyền sử dụng đất"),
+    "one_stop": N_("Bộ phận Một cửa"),
+    "construction_permit": N_("Cấp phép xây dựng"),
+    "other": N_("Lĩnh vực khác"),
 }
 CATEGORY_LABELS = {
-    "misconduct": "Nhũng nhiễu, tiêu cực",
-    "attitude": "Thái độ, ứng xử của cán bộ",
-    "waiting": "Thời gian chờ, trễ hẹn",
-    "fees": "Phí, lệ phí, chi phí",
-    "facilities": "Cơ sở vật chất",
-    "procedure": "Thủ tục, hồ sơ, giấy tờ",
-    "quality": "Chuyên môn, chất lượng dịch vụ",
-    "other": "Khác",
+    "misconduct": N_("Nhũng nhiễu, tiêu cực"),
+    "attitude": N_("Thái độ, ứng xử của cán bộ"),
+    "waiting": N_("Thời gian chờ, trễ hẹn"),
+    "fees": N_("Phí, lệ phí, chi phí"),
+    "facilities": N_("Cơ sở vật chất"),
+    "procedure": N_("Thủ tục, hồ sơ, giấy tờ"),
+    "quality": N_("Chuyên môn, chất lượng dịch vụ"),
+    "other": N_("Khác"),
 }
 PROVINCIAL_AGENCIES = (
     "Sở Y tế",
@@ -58,8 +59,8 @@ def commune_agency(commune: Commune) -> str:
 
 def agency_label(agency: str | None) -> str:
     if agency is None:
-        return "Chưa phân công"
-    return "UBND xã/phường nơi tiếp nhận" if agency == COMMUNE_AGENCY else agency
+        return N_("Chưa phân công")
+    return N_("UBND xã/phường nơi tiếp nhận") if agency == COMMUNE_AGENCY else agency
 
 
 def agencies_of(session: Session, user: User) -> frozenset[str]:
