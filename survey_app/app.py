@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .errors import AppError, NotAuthenticated, PasswordChangeRequired, PayloadTooLarge
-from .i18n import gettext, pick_language
+from .i18n import N_, gettext, pick_language
 from .routes import (
     account,
     admin,
@@ -32,6 +32,7 @@ from .routes import (
     feedback_agency,
     feedback_public,
     fieldwork_admin,
+    kiosk,
     public,
     public_results,
     reports,
@@ -120,6 +121,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.include_router(api.router)
     app.include_router(api_interviews.router)
+    app.include_router(kiosk.router)  # its sync API is documented; its HTML pages are not
     # HTML pages are not part of the JSON API's OpenAPI description.
     for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router):
         app.include_router(html_router, include_in_schema=False)
@@ -221,4 +223,4 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_page(request, 500, "Lỗi máy chủ")
+        return _error_page(request, 500, N_("Lỗi máy chủ"))

@@ -263,6 +263,34 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .services import translations
+
+    qdir = Path(args.questionnaire_dir) if args.questionnaire_dir else settings.questionnaire_dir
+    try:
+        if args.action == "export":
+            translations.export_workbook(Path(args.path), lang=args.lang, questionnaire_dir=qdir)
+            print(f"Đã xuất bảng tính dịch «{args.lang}» vào {args.path}.")
+            return 0
+        result = translations.import_workbook(Path(args.path), questionnaire_dir=qdir)
+    except translations.TranslationImportError as exc:
+        print(f"Không nhập được bản dịch ({len(exc.problems)} lỗi); chưa ghi gì:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    print(f"Đã ghi giao diện «{result.lang}»: {result.interface_translated}/{result.interface_total} chuỗi đã dịch "
+          f"(chuỗi chưa dịch hiện bằng tiếng Việt) → {result.catalog}.")
+    for path in result.questionnaires:
+        print(f"Đã tạo phiên bản bảng hỏi mới {path.name}.")
+    print("Khởi động lại máy chủ (và chạy `survey-app init` nếu có bảng hỏi mới) để dùng bản dịch.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="survey-app", description="Khảo sát sự hài lòng của người dân")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -314,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     aud = sub.add_parser("audio", help="audio prompts").add_subparsers(dest="action", required=True)
     aud.add_parser("build", help="synthesise missing Vietnamese prompts with espeak-ng")
     sub.choices["audio"].set_defaults(func=cmd_audio)
+    tr = sub.add_parser("translations", help="translator spreadsheets (XLSX)").add_subparsers(dest="action", required=True)
+    tr_export = tr.add_parser("export", help="interface and questionnaire texts to translate")
+    tr_export.add_argument("--lang", required=True, help="ISO 639 code of the target language, e.g. tdd")
+    tr_export.add_argument("path")
+    tr_import = tr.add_parser("import", help="validate and install a translated spreadsheet")
+    tr_import.add_argument("path")
+    for p in (tr_export, tr_import):
+        p.add_argument("--questionnaire-dir", help="default: the configured questionnaire directory")
+    sub.choices["translations"].set_defaults(func=cmd_translations)
     for name, help_text in (("backup", "online backup of the SQLite database"), ("restore", "restore a backup")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("path")

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     duplicate_burst_count: int = 3
     duplicate_burst_minutes: int = 60
     straight_line_min_items: int = 8
+    # Desk kiosks (one shared tablet per desk): minimum seconds between two responses, burst flag.
+    kiosk_min_interval_seconds: int = 20
+    kiosk_burst_count: int = 10
+    kiosk_burst_minutes: int = 10
+    kiosk_idle_reset_seconds: int = 120
     # Accounts.
     login_max_failures_account: int = 5
     login_max_failures_client: int = 20

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from .i18n import N_
+
 
 class AppError(Exception):
     status_code = 400
-    public_message = "Yêu cầu không hợp lệ"
+    public_message = N_("Yêu cầu không hợp lệ")
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.public_message)
@@ -14,7 +16,7 @@ class AppError(Exception):
 
 class NotFound(AppError):
     status_code = 404
-    public_message = "Không tìm thấy trang"
+    public_message = N_("Không tìm thấy trang")
 
 
 class PointNotFound(NotFound):
@@ -23,27 +25,27 @@ class PointNotFound(NotFound):
 
 class Forbidden(AppError):
     status_code = 403
-    public_message = "Không có quyền truy cập"
+    public_message = N_("Không có quyền truy cập")
 
 
 class NotAuthenticated(AppError):
     status_code = 401
-    public_message = "Đăng nhập"
+    public_message = N_("Đăng nhập")
 
 
 class PasswordChangeRequired(AppError):
     status_code = 303
-    public_message = "Vui lòng đổi mật khẩu ban đầu trước khi tiếp tục."
+    public_message = N_("Vui lòng đổi mật khẩu ban đầu trước khi tiếp tục.")
 
 
 class PayloadTooLarge(AppError):
     status_code = 413
-    public_message = "Dữ liệu gửi lên quá lớn."
+    public_message = N_("Dữ liệu gửi lên quá lớn.")
 
 
 class ValidationFailed(AppError):
     status_code = 422
-    public_message = "Yêu cầu không hợp lệ"
+    public_message = N_("Yêu cầu không hợp lệ")
 
 
 class ConfigurationError(Exception):

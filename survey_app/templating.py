@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from .i18n import LANGUAGE_NAMES, gettext
+from .i18n import LANGUAGE_NAMES, N_, gettext
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -24,6 +24,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.autoescape = True
     env.globals["_"] = _translate
+    env.globals["N_"] = N_  # marks ids in template literals for extraction; _() translates them later
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     env.trim_blocks = True
     env.lstrip_blocks = True

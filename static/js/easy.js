@@ -8,6 +8,7 @@
   var send = form.querySelector(".send");
   var player = new Audio();
   var current = 0;
+  var lastPointer = 0;  // time of the last tap or click inside the form
   var firstErr = form.querySelector(".q-err");
   if (firstErr) current = qs.indexOf(firstErr);
 
@@ -32,17 +33,22 @@
     for (var i = from + dir; i >= 0 && i < qs.length; i += dir) if (visible(qs[i])) return i;
     return -1;
   }
-  function show(i) {
+  function show(i, focus) {
     current = i;
     qs.forEach(function (q, j) { q.hidden = j !== i; });
     send.hidden = step(i, 1) !== -1 || !answered(qs[i]);
     form.querySelectorAll(".pager").forEach(function (n) { n.remove(); });
     var bar = document.createElement("div");
     bar.className = "actions pager";
-    if (step(i, -1) !== -1) bar.appendChild(button(form.dataset.back, function () { show(step(current, -1)); }));
-    if (step(i, 1) !== -1) bar.appendChild(button(form.dataset.next, function () { show(step(current, 1)); }, true));
+    if (step(i, -1) !== -1) bar.appendChild(button(form.dataset.back, function () { show(step(current, -1), true); }));
+    if (step(i, 1) !== -1) bar.appendChild(button(form.dataset.next, function () { show(step(current, 1), true); }, true));
     qs[i].appendChild(bar);
     qs[i].scrollIntoView({ block: "start" });
+    if (focus) {  // the pressed button is gone: move the focus to the new question so it is announced
+      var legend = qs[i].querySelector("legend");
+      legend.tabIndex = -1;
+      legend.focus({ preventScroll: true });
+    }
   }
   function button(label, onClick, primary) {
     var b = document.createElement("button");
@@ -54,12 +60,14 @@
     var p = e.target.closest(".play");
     if (p) { e.preventDefault(); play(p.dataset.src); }
   });
+  form.addEventListener("pointerdown", function () { lastPointer = Date.now(); });
   form.addEventListener("change", function (e) {
     var label = e.target.closest("label");
     if (label && label.dataset.audio) play(label.dataset.audio);
     if (e.target.type === "radio") {
       var next = step(current, 1);
-      if (next !== -1) setTimeout(function () { show(next); }, 700);
+      // Only a tap moves on by itself: arrow keys change the choice and must not leave the question (WCAG 3.2.2).
+      if (next !== -1 && Date.now() - lastPointer < 1500) setTimeout(function () { show(next); }, 700);
       else send.hidden = !answered(qs[current]);
     }
   });

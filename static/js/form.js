@@ -48,7 +48,14 @@
         bar.appendChild(next);
       }
       pages[current].appendChild(bar);
-      if (scroll) pages[current].scrollIntoView();
+      if (scroll) {  // "Tiếp"/"Quay lại" removed the focused button: put the focus on the new page's heading
+        var heading = pages[current].querySelector("h2");
+        if (heading) {
+          heading.tabIndex = -1;
+          heading.focus({ preventScroll: true });
+        }
+        pages[current].scrollIntoView();
+      }
     }
     form.addEventListener("change", applySkips);
     applySkips();
@@ -63,5 +70,6 @@
     }
   }
   init();
-  document.addEventListener("htmx:afterSwap", init);
+  // afterSettle, not afterSwap: htmx applies the new classes (q-err) only when the swap settles.
+  document.addEventListener("htmx:afterSettle", init);
 })();

@@ -19,6 +19,7 @@ from .core import (
 )
 from .feedback import FeedbackContact, FeedbackEvent, FeedbackItem, FeedbackNote, Holiday, KeywordRule, RoutingRule
 from .fieldwork import ApiToken, Assignment, BackCheck, Interview, PaperEntry, SampleCommune, SampleVillage, SurveyRound, Village
+from .kiosk import KioskDevice, KioskSubmission
 from .reports import OfficialScore, PopulationMargin, ReportTarget, TransactionVolume
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "Holiday",
     "Interview",
     "KeywordRule",
+    "KioskDevice",
+    "KioskSubmission",
     "OfficialScore",
     "PaperEntry",
     "PopulationMargin",

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, SignerDep, require_login
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..services import accounts
 from .auth import start_session
 from .csrf import check_same_origin
@@ -40,7 +41,7 @@ def change_password(
 ) -> Response:
     try:
         if new != repeat:
-            raise ValidationFailed("Hai mật khẩu mới không khớp.")
+            raise ValidationFailed(N_("Hai mật khẩu mới không khớp."))
         accounts.change_password(session, user=user, current=current, new=new, min_length=settings.min_password_length)
     except ValidationFailed as exc:
         session.rollback()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..deps import LanguageDep, OptionalUser, SessionDep, SettingsDep, SignerDep
+from ..i18n import N_
 from ..models import User, utcnow
 from ..security import SESSION_COOKIE, SESSION_MAX_AGE, Signer
 from ..services import abuse, accounts, audit
@@ -72,11 +73,11 @@ def login(
         )
     except accounts.LoginThrottled as exc:
         session.commit()
-        return _login_page(request, lang, next, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+        return _login_page(request, lang, next, N_("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
                            429, minutes=exc.minutes)
     session.commit()
     if user is None:
-        return _login_page(request, lang, next, "Tên đăng nhập hoặc mật khẩu không đúng.", 422)
+        return _login_page(request, lang, next, N_("Tên đăng nhập hoặc mật khẩu không đúng."), 422)
     target = str(request.url_for("account.password_form")) if user.must_change_password else safe_next(next)
     response = RedirectResponse(target, status_code=303)
     start_session(response, signer=signer, user=user, secure=settings.environment == "production")

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import FeedbackItem, ReceptionPoint, utcnow
 from ..questionnaire import SECTOR_LABELS
 from ..security import FORM_TICKET_MAX_AGE, Signer
@@ -141,15 +142,15 @@ def track(
         return _track_page(request, lang=lang)
     if _throttled(request, session, settings, utcnow()):
         return _track_page(request, lang=lang, code=code, status_code=429,
-                           error="Tra cứu quá nhiều lần. Vui lòng thử lại sau ít phút.")
+                           error=N_("Tra cứu quá nhiều lần. Vui lòng thử lại sau ít phút."))
     item = feedback.find_by_code(session, code=code)
     if item is None:
         return _track_page(request, lang=lang, code=code, not_found=True, status_code=404)
     flash = None
     if moi == "1":
-        flash = "Đã gửi góp ý. Vui lòng ghi lại mã theo dõi để xem kết quả trả lời."
+        flash = N_("Đã gửi góp ý. Vui lòng ghi lại mã theo dõi để xem kết quả trả lời.")
     elif da == "1":
-        flash = "Cảm ơn Ông/Bà đã đánh giá cách giải quyết."
+        flash = N_("Cảm ơn Ông/Bà đã đánh giá cách giải quyết.")
     return _track_page(request, lang=lang, code=feedback.format_code(item.tracking_code), item=item, flash=flash)
 
 
@@ -160,7 +161,7 @@ async def rate(request: Request, session: SessionDep, settings: SettingsDep, lan
     rating = str(raw.get("rating", ""))[:2]
     if _throttled(request, session, settings, utcnow()):
         return _track_page(request, lang=lang, code=code, status_code=429,
-                           error="Tra cứu quá nhiều lần. Vui lòng thử lại sau ít phút.")
+                           error=N_("Tra cứu quá nhiều lần. Vui lòng thử lại sau ít phút."))
     item = feedback.find_by_code(session, code=code)
     if item is None:
         return _track_page(request, lang=lang, code=code, not_found=True, status_code=404)

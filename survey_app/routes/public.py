@@ -18,6 +18,7 @@ from ..config import Settings
 from ..db import begin_write
 from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
 from ..errors import NotFound
+from ..i18n import N_, supported_languages
 from ..models import QuestionnaireVersion, ReceptionPoint, utcnow
 from ..questionnaire import SECTOR_LABELS, Questionnaire
 from ..security import Signer, issue_ticket, read_ticket
@@ -201,7 +202,7 @@ def _submit(
     device_hash = abuse.keyed_hash(settings.secret_key, "device", device)
     network_hash = _network_hash(request, settings.secret_key, now)
     posted_lang = (form.get("lang") or [""])[0]
-    lang = posted_lang if posted_lang in ("vi", "en") else lang
+    lang = posted_lang if posted_lang in supported_languages() else lang
     ticket = read_ticket(signer, (form.get("ticket") or [""])[0])
     version = q_service.get_version(session, version_id=ticket.version_id) if ticket else None
     if ticket is None or version is None or version.sector != point.sector:
@@ -211,7 +212,8 @@ def _submit(
         validated = submissions.validate_answers(q_service.parsed(version), form)
         return _render_form(
             request, point=point, version=version, lang=lang, ticket=fresh, validated=validated,
-            notice="Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại.", status_code=422, easy=easy,
+            notice=N_("Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại."),
+            status_code=422, easy=easy,
         )
     submission_id = submissions.parse_submission_id(ticket.submission_id)
     if submission_id is None:
@@ -223,7 +225,7 @@ def _submit(
         if not validated.ok:
             return _render_form(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
-                notice="Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu.", status_code=422, easy=easy,
+                notice=N_("Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu."), status_code=422, easy=easy,
             )
         if not new_device and abuse.answered_recently(
             session, point_id=point.id, device_hash=device_hash, window=rules.device_window, now=now
@@ -232,7 +234,7 @@ def _submit(
         if abuse.over_burst_limit(session, network_hash=network_hash, rules=rules, now=now):
             return _render_form(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
-                notice="Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút.",
+                notice=N_("Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút."),
                 status_code=429, easy=easy,
             )
         started = ticket.started_at if ticket.started_at <= now else None

@@ -17,6 +17,7 @@ ACTIONS = (
     "feedback_viewed", "feedback_reassigned", "feedback_settings_changed",
     "villages_imported", "sample_drawn", "village_replaced", "assignment_changed", "api_token_issued",
     "api_token_revoked", "paper_entered", "paper_resolved", "backcheck_drawn", "backcheck_recorded",
+    "kiosk_created", "kiosk_paired", "kiosk_repaired", "kiosk_revoked",
 )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
 from ..models import Comment, QuestionnaireVersion, ReceptionPoint, Response
 from ..questionnaire import Answer, Item, ItemType, Questionnaire, is_visible
 
@@ -57,18 +58,20 @@ def _validate_number(item: Item, raw: str) -> tuple[float | int | None, FieldErr
     try:
         number = float(text)
     except ValueError:
-        return None, FieldError("Vui lòng nhập một số.")
+        return None, FieldError(N_("Vui lòng nhập một số."))
     if not math.isfinite(number):
-        return None, FieldError("Vui lòng nhập một số.")
+        return None, FieldError(N_("Vui lòng nhập một số."))
     if item.integer and number != int(number):
-        return None, FieldError("Vui lòng nhập một số nguyên.")
+        return None, FieldError(N_("Vui lòng nhập một số nguyên."))
     low, high = item.min, item.max
     if (low is not None and number < low) or (high is not None and number > high):
         if low is not None and high is not None:
-            return None, FieldError("Giá trị phải từ {min} đến {max}.", {"min": _format_number(low), "max": _format_number(high)})
+            return None, FieldError(
+                N_("Giá trị phải từ {min} đến {max}."), {"min": _format_number(low), "max": _format_number(high)}
+            )
         if low is not None:
-            return None, FieldError("Giá trị phải từ {min} trở lên.", {"min": _format_number(low)})
-        return None, FieldError("Giá trị phải không quá {max}.", {"max": _format_number(high or 0)})
+            return None, FieldError(N_("Giá trị phải từ {min} trở lên."), {"min": _format_number(low)})
+        return None, FieldError(N_("Giá trị phải không quá {max}."), {"max": _format_number(high or 0)})
     return (int(number) if item.integer else number), None
 
 
@@ -91,22 +94,23 @@ def validate_answers(questionnaire: Questionnaire, form: Mapping[str, Sequence[s
         if not nonblank:
             if item.required:
                 choose = item.type in (ItemType.scale5, ItemType.single, ItemType.multi, ItemType.yesno)
-                errors[item.id] = FieldError("Vui lòng chọn một câu trả lời." if choose else "Vui lòng trả lời câu hỏi này.")
+                message = N_("Vui lòng chọn một câu trả lời.") if choose else N_("Vui lòng trả lời câu hỏi này.")
+                errors[item.id] = FieldError(message)
             continue
         if item.type == ItemType.multi:
             allowed = set(item.allowed_values())
             chosen = list(dict.fromkeys(nonblank))
             if not set(chosen) <= allowed:
-                errors[item.id] = FieldError("Câu trả lời không hợp lệ.")
+                errors[item.id] = FieldError(N_("Câu trả lời không hợp lệ."))
             else:
                 answers[item.id] = chosen
         elif len(nonblank) > 1:
-            errors[item.id] = FieldError("Câu trả lời không hợp lệ.")
+            errors[item.id] = FieldError(N_("Câu trả lời không hợp lệ."))
         elif item.type in (ItemType.scale5, ItemType.single, ItemType.yesno):
             if nonblank[0] in item.allowed_values():
                 answers[item.id] = nonblank[0]
             else:
-                errors[item.id] = FieldError("Câu trả lời không hợp lệ.")
+                errors[item.id] = FieldError(N_("Câu trả lời không hợp lệ."))
         elif item.type == ItemType.number:
             number, error = _validate_number(item, nonblank[0])
             if error:
@@ -116,7 +120,7 @@ def validate_answers(questionnaire: Questionnaire, form: Mapping[str, Sequence[s
         elif item.type == ItemType.text:
             text = _CONTROL_CHARS.sub("", nonblank[0]).strip()
             if len(text) > item.max_length:
-                errors[item.id] = FieldError("Nội dung quá dài (tối đa {max} ký tự).", {"max": item.max_length})
+                errors[item.id] = FieldError(N_("Nội dung quá dài (tối đa {max} ký tự)."), {"max": item.max_length})
             elif text:
                 texts[item.id] = text
     return ValidatedAnswers(answers=answers, texts=texts, errors=errors, raw=raw)

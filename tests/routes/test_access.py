@@ -36,6 +36,12 @@ PUBLIC = {
     "feedback_public.track": "tracking page: needs the 10-character code; shows only status, dates, public answer",
     "feedback_public.rate": "the citizen's rating of the handling; needs the tracking code",
     "public.results": "published satisfaction results (aggregates only, small cells suppressed, no free text)",
+    "api.kiosk_responses": "kiosk sync API: bearer-token auth of its own (tests/routes/test_kiosk.py)",
+    "kiosk.service_worker": "static service-worker script of the desk kiosk (no data)",
+    "kiosk.pair_form": "kiosk pairing page: needs the signed one-time link an admin issued",
+    "kiosk.pair": "exchanges the signed one-time pairing link for the kiosk token",
+    "kiosk.app": "desk kiosk page behind an unguessable id; shows only the point's public questionnaire",
+    "kiosk.manifest": "web app manifest of the desk kiosk page (no data)",
 }
 ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
 ADMIN = {"admin"}
@@ -65,6 +71,8 @@ MATRIX: dict[str, set[str]] = {
         "reports.official", "reports.export", "reports.export_report")},
     **{name: ADMIN for name in ("reports.official_save", "reports.targets_save", "reports.data", "reports.data_import")},
     "reports.export_raw": {"admin", "reviewer", "commune"},
+    **dict.fromkeys(("admin.kiosks", "admin.point_kiosks", "admin.kiosks_create", "admin.kiosks_repair",
+                     "admin.kiosks_revoke", "admin.kiosks_qr"), ADMIN),
 }
 
 
@@ -129,7 +137,7 @@ def test_role_matrix(role: str, app: FastAPI, client: TestClient, db_session: Se
         db_session.commit()
     point = make_point(db_session)
     ids = {"point_id": point.id, "user_id": user.id, "commune_code": "03667", "flag_id": 999999, "item_id": 999999, "rule_id": 999999,
-           "round_id": 999999, "sv_id": 999999, "sheet_code": "X1", "check_id": 999999,
+           "round_id": 999999, "sv_id": 999999, "sheet_code": "X1", "check_id": 999999, "kiosk_id": 999999,
            "sector": "health", "table": "communes", "fmt": "csv"}
     r = client.post("/login", data={"username": f"u_{role}", "password": "mat-khau-dai-123"})
     assert r.status_code == 303
@@ -148,7 +156,7 @@ def test_role_matrix(role: str, app: FastAPI, client: TestClient, db_session: Se
 def test_anonymous_is_sent_to_login(app: FastAPI, client: TestClient, db_session: Session) -> None:
     point = make_point(db_session)
     ids = {"point_id": point.id, "user_id": 1, "commune_code": "03667", "flag_id": 1, "item_id": 1, "rule_id": 1,
-           "round_id": 1, "sv_id": 1, "sheet_code": "X1", "check_id": 1,
+           "round_id": 1, "sv_id": 1, "sheet_code": "X1", "check_id": 1, "kiosk_id": 1,
            "sector": "health", "table": "communes", "fmt": "csv"}
     for name in MATRIX:
         path, methods = _path(app, name, ids)
