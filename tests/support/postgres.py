@@ -69,7 +69,9 @@ class TempPostgres:
         import psycopg
 
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
+            # Idempotent: pytest may set up a parametrised session fixture again after a param switch.
+            if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def pause(self) -> None:
