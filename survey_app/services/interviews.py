@@ -14,7 +14,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +35,12 @@ FIELD_ROLES = ("enumerator", "admin")
 
 
 # --- tokens --------------------------------------------------------------------------------------------
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """Bearer tokens (enumerator and kiosk) are stored as SHA-256 digests only."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_digest = token_digest
 
 
 def issue_token(session: Session, *, user: User, now: dt.datetime | None = None) -> tuple[str, ApiToken]:
@@ -105,7 +109,7 @@ def payload_hash(item: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def _as_form(answers: Mapping[str, Any]) -> dict[str, list[str]]:
+def as_form(answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Tablet answers (string, list of strings, number or null) in the shape validate_answers takes."""
     form: dict[str, list[str]] = {}
     for key, value in answers.items():
@@ -134,24 +138,42 @@ def sync_item(
 ) -> ItemResult:
     """Store one interview from a tablet. ``item`` is the validated JSON (see routes/api_interviews.py)."""
     now = now or utcnow()
+    return store_once(
+        session,
+        item=item,
+        existing=lambda item_uuid, digest: _existing(session, item_uuid=item_uuid, digest=digest, enumerator=enumerator),
+        store=lambda item_uuid, digest: _store(session, enumerator=enumerator, item=item, item_uuid=item_uuid,
+                                               digest=digest, rules=rules, now=now),
+    )
+
+
+def store_once(
+    session: Session,
+    *,
+    item: Mapping[str, Any],
+    existing: Callable[[str, str], ItemResult | None],
+    store: Callable[[str, str], ItemResult],
+) -> ItemResult:
+    """The idempotent core of every offline sync (enumerator tablets, desk kiosks): a UUID already stored with
+    the same content is a duplicate, with other content a conflict; otherwise ``store`` runs in its own
+    savepoint, so an invalid item leaves nothing behind and never costs the other items of the batch."""
     item_uuid = submissions.parse_submission_id(str(item.get("uuid") or ""))
     if item_uuid is None:
-        return ItemResult(str(item.get("uuid") or ""), "invalid", "Mã phiếu (UUID) không hợp lệ.")
+        return ItemResult(str(item.get("uuid") or "")[:36], "invalid", "Mã phiếu (UUID) không hợp lệ.")
     digest = payload_hash(item)
-    known = _existing(session, item_uuid=item_uuid, digest=digest, enumerator=enumerator)
+    known = existing(item_uuid, digest)
     if known is not None:
         return known
     try:
         with session.begin_nested():
-            result = _store(session, enumerator=enumerator, item=item, item_uuid=item_uuid, digest=digest,
-                            rules=rules, now=now)
+            result = store(item_uuid, digest)
             if result.status != "stored":
                 raise _Rollback(result)
     except _Rollback as rollback:
         return rollback.result
     except IntegrityError:
         # Another sync stored the same UUID between our check and our insert.
-        known = _existing(session, item_uuid=item_uuid, digest=digest, enumerator=enumerator)
+        known = existing(item_uuid, digest)
         if known is None:
             raise
         return known
@@ -202,7 +224,7 @@ def _store(
     if version is None or version.sector != survey_round.sector:
         return ItemResult(item_uuid, "invalid", "Bảng hỏi không đúng với đợt khảo sát.")
     questionnaire = q_service.parsed(version)
-    validated = submissions.validate_answers(questionnaire, _as_form(item.get("answers") or {}))
+    validated = submissions.validate_answers(questionnaire, as_form(item.get("answers") or {}))
     if not validated.ok:
         return ItemResult(item_uuid, "invalid", "Phiếu còn câu trả lời chưa hợp lệ.",
                           {k: e.message.format(**e.params) for k, e in validated.errors.items()})

@@ -10,14 +10,12 @@ producing many responses in a short window gets them flagged for review.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
@@ -25,7 +23,7 @@ from ..models import KioskDevice, KioskSubmission, ReceptionPoint, Response, Res
 from ..security import Signer
 from . import abuse, audit, feedback, submissions
 from . import questionnaires as q_service
-from .interviews import ItemResult, payload_hash
+from .interviews import ItemResult, as_form, store_once, token_digest
 
 PAIRING_PURPOSE = "kiosk-pair"
 PAIRING_LIFETIME = dt.timedelta(days=7)
@@ -52,8 +50,7 @@ def rules_from(settings: Any) -> Rules:
     )
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_digest = token_digest
 
 
 # --- administration ------------------------------------------------------------------------------------
@@ -151,14 +148,6 @@ def kiosk_for_token(session: Session, *, token: str | None, now: dt.datetime | N
 
 
 # --- sync ----------------------------------------------------------------------------------------------
-def _as_form(answers: Mapping[str, Any]) -> dict[str, list[str]]:
-    form: dict[str, list[str]] = {}
-    for key, value in answers.items():
-        values = value if isinstance(value, list) else [value]
-        form[str(key)] = [str(v) for v in values if isinstance(v, str | int | float) and not isinstance(v, bool)]
-    return form
-
-
 def _existing(session: Session, *, item_uuid: str, digest: str, kiosk: KioskDevice) -> ItemResult | None:
     known = session.scalar(select(KioskSubmission).where(KioskSubmission.uuid == item_uuid))
     if known is not None:
@@ -170,38 +159,18 @@ def _existing(session: Session, *, item_uuid: str, digest: str, kiosk: KioskDevi
     return None
 
 
-class _Rollback(Exception):
-    def __init__(self, result: ItemResult) -> None:
-        super().__init__(result.status)
-        self.result = result
-
-
 def sync_item(
     session: Session, *, kiosk: KioskDevice, item: Mapping[str, Any], rules: Rules, notice_version: str | None,
     now: dt.datetime | None = None,
 ) -> ItemResult:
     now = now or utcnow()
-    item_uuid = submissions.parse_submission_id(str(item.get("uuid") or ""))
-    if item_uuid is None:
-        return ItemResult(str(item.get("uuid") or "")[:36], "invalid", "Mã phiếu (UUID) không hợp lệ.")
-    digest = payload_hash(item)
-    known = _existing(session, item_uuid=item_uuid, digest=digest, kiosk=kiosk)
-    if known is not None:
-        return known
-    try:
-        with session.begin_nested():
-            result = _store(session, kiosk=kiosk, item=item, item_uuid=item_uuid, digest=digest, rules=rules,
-                            notice_version=notice_version, now=now)
-            if result.status != "stored":
-                raise _Rollback(result)
-    except _Rollback as rollback:
-        return rollback.result
-    except IntegrityError:
-        known = _existing(session, item_uuid=item_uuid, digest=digest, kiosk=kiosk)
-        if known is None:
-            raise
-        return known
-    return result
+    return store_once(
+        session,
+        item=item,
+        existing=lambda item_uuid, digest: _existing(session, item_uuid=item_uuid, digest=digest, kiosk=kiosk),
+        store=lambda item_uuid, digest: _store(session, kiosk=kiosk, item=item, item_uuid=item_uuid, digest=digest,
+                                               rules=rules, notice_version=notice_version, now=now),
+    )
 
 
 def _store(
@@ -229,7 +198,7 @@ def _store(
         return ItemResult(item_uuid, "invalid", f"Phiếu được gửi quá sát phiếu trước (dưới {seconds} giây) trên cùng "
                                                 "máy kiosk nên không được ghi nhận.")
     questionnaire = q_service.parsed(version)
-    validated = submissions.validate_answers(questionnaire, _as_form(item.get("answers") or {}))
+    validated = submissions.validate_answers(questionnaire, as_form(item.get("answers") or {}))
     if not validated.ok:
         return ItemResult(item_uuid, "invalid", "Phiếu còn câu trả lời chưa hợp lệ.",
                           {k: e.message.format(**e.params) for k, e in validated.errors.items()})
