@@ -23,6 +23,7 @@ from .i18n import N_, gettext, pick_language
 from .routes import (
     account,
     admin,
+    admin_audio,
     admin_review,
     admin_users,
     api,
@@ -46,18 +47,24 @@ logger = logging.getLogger(__name__)
 class BodySizeLimit:
     """Rejects request bodies over ``max_bytes`` (declared or streamed) before they reach a route."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    # Staff pages that take file uploads (login-protected); public forms keep the small limit.
+    UPLOAD_PREFIXES = ("/admin/", "/reports/")
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope.get("path", "")
+        limit = self.max_upload_bytes if path.startswith(self.UPLOAD_PREFIXES) else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
@@ -70,7 +77,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise PayloadTooLarge()
             return message
 
@@ -123,7 +130,8 @@ def create_app(
     app.include_router(api_interviews.router)
     app.include_router(kiosk.router)  # its sync API is documented; its HTML pages are not
     # HTML pages are not part of the JSON API's OpenAPI description.
-    for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router):
+    for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router,
+                        admin_audio.router):
         app.include_router(html_router, include_in_schema=False)
     for feedback_router in (feedback_public.router, feedback_agency.router):
         app.include_router(feedback_router, include_in_schema=False)
@@ -143,7 +151,7 @@ def create_app(
         response.headers["Vary"] = f"{vary}, HX-Request" if vary else "HX-Request"
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     # Weak mobile connections: compress pages and our static files (htmx: 51 KB → 16 KB).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     _install_error_handlers(app)

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     audio_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "audio")
     default_language: str = "vi"
     max_body_bytes: int = 256 * 1024
+    max_upload_bytes: int = 8 * 1024 * 1024  # staff file imports (XLSX, audio) under /admin and /reports
     province_code: str = "14"  # Sơn La
     htmx_cdn_url: str = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.4/dist/htmx.min.js"
     htmx_sri: str = "sha384-HGfztofotfshcF7+8n44JQL2oJmowVChPTg48S+jvZoztPfvwD79OC/LTtG6dMp+"

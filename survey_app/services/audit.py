@@ -13,7 +13,7 @@ ACTIONS = (
     "login", "login_failed", "logout", "password_changed",
     "user_created", "user_updated", "user_disabled",
     "point_created", "point_rotated", "point_revoked",
-    "flag_reviewed", "export", "comments_viewed", "report_published", "retention_applied",
+    "flag_reviewed", "export", "comments_viewed", "report_published", "retention_applied", "audio_uploaded",
     "feedback_viewed", "feedback_reassigned", "feedback_settings_changed",
     "villages_imported", "sample_drawn", "village_replaced", "assignment_changed", "api_token_issued",
     "api_token_revoked", "paper_entered", "paper_resolved", "backcheck_drawn", "backcheck_recorded",

@@ -52,6 +52,7 @@ MATRIX: dict[str, set[str]] = {
     "admin.points_revoke": ADMIN, "admin.points_qr_svg": ADMIN, "admin.points_qr_png": ADMIN,
     "admin.points_poster": ADMIN, "admin.commune_posters": ADMIN,
     "admin.users": ADMIN, "admin.users_create": ADMIN, "admin.users_update": ADMIN, "admin.users_reset": ADMIN,
+    "admin.audio": ADMIN, "admin.audio_upload": ADMIN,
     "admin.flags": ADMIN, "admin.flags_review": ADMIN, "admin.audit": ADMIN,
     "account.password_form": ANY, "account.password": ANY,
     "enumerator.app": {"enumerator", "admin"}, "enumerator.token": {"enumerator", "admin"},

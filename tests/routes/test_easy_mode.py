@@ -95,3 +95,36 @@ def test_audio_rejects_bad_keys_and_uploads(audio_client: TestClient, tmp_path: 
         audio.save_upload(tmp_path, key="a" * 24, filename="x.exe", data=b"MZ")
     with pytest.raises(audio.AudioError, match="2 MB"):
         audio.save_upload(tmp_path, key="a" * 24, filename="x.wav", data=b"")
+
+
+def test_admin_uploads_a_recording_that_replaces_the_synthetic_voice(
+    audio_client: TestClient, db_session: Session, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from survey_app.models import AuditEvent
+    from tests.factories import make_user
+
+    q = q_service.parsed(q_service.current_for_sector(db_session, sector="health"))  # type: ignore[arg-type]
+    key = audio.prompt_key(q.items[0].text.get("vi"), "vi")
+    (tmp_path / "audio" / "synthetic").mkdir(parents=True)
+    (tmp_path / "audio" / "synthetic" / f"{key}.wav").write_bytes(b"RIFF-synthetic")
+    make_user(db_session)
+    audio_client.post("/login", data={"username": "admin1", "password": "mat-khau-dai-123"})
+    page = audio_client.get("/admin/audio")
+    assert page.status_code == 200 and q.items[0].text.get("vi") in page.text and "Giọng tổng hợp" in page.text
+    recording = b"ID3" + b"\x00" * 400_000  # larger than the public body limit, allowed for staff uploads
+    r = audio_client.post("/admin/audio", data={"key": key}, files={"recording": ("cau1.mp3", recording, "audio/mpeg")})
+    assert r.status_code == 303
+    served = audio_client.get(f"/audio/{key}")
+    assert served.headers["x-synthetic-voice"] == "0" and served.content == recording
+    assert db_session.scalar(select(AuditEvent.id).where(AuditEvent.action == "audio_uploaded")) is not None
+    bad = audio_client.post("/admin/audio", data={"key": key}, files={"recording": ("x.exe", b"MZ", "application/x-msdownload")})
+    assert bad.status_code == 422 and "Chỉ nhận tệp âm thanh" in bad.text
+
+
+def test_public_form_keeps_the_small_body_limit(client: TestClient, db_session: Session) -> None:
+    point = make_point(db_session)
+    r = client.post(f"/q/{point.token}", content=b"a=" + b"x" * 400_000,
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
