@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import FormData
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, require_roles
 from ..errors import NotFound, ValidationFailed
@@ -18,6 +17,7 @@ from ..questionnaire import SECTOR_LABELS
 from ..services import fieldwork, interviews, sampling, submissions
 from ..services import questionnaires as q_service
 from .csrf import check_same_origin
+from .forms import form_lists
 
 router = APIRouter(prefix="/admin/fieldwork", tags=["fieldwork"], dependencies=[Depends(require_roles("admin"))])
 same_origin = [Depends(check_same_origin)]
@@ -184,14 +184,6 @@ def _paper_page(request: Request, session: SessionDep, user: User, lang: str, su
         "done": request.query_params.get("done"), "sheet": request.query_params.get("sheet", "")}, status)
 
 
-def _form_lists(form: FormData) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            result.setdefault(key, []).append(value)
-    return result
-
-
 @router.get("/rounds/{round_id}/paper", name="fieldwork.paper_form")
 def paper_form(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep) -> Response:
     return _paper_page(request, session, user, lang, _round(session, round_id))
@@ -200,7 +192,7 @@ def paper_form(request: Request, round_id: int, session: SessionDep, user: Curre
 @router.post("/rounds/{round_id}/paper", name="fieldwork.paper_submit", dependencies=same_origin)
 async def paper_submit(request: Request, round_id: int, session: SessionDep, user: CurrentUser,
                        lang: LanguageDep) -> Response:
-    form = _form_lists(await request.form())
+    form = form_lists(await request.form())
     survey_round = _round(session, round_id)
     version = q_service.current_for_sector(session, sector=survey_round.sector)
     if version is None:
@@ -247,7 +239,7 @@ def _as_form(values: dict[str, Any]) -> dict[str, list[str]]:
 @router.post("/rounds/{round_id}/paper/compare/{sheet_code}", name="fieldwork.paper_resolve", dependencies=same_origin)
 async def paper_resolve(request: Request, round_id: int, sheet_code: str, session: SessionDep, user: CurrentUser,
                         lang: LanguageDep) -> Response:
-    form = _form_lists(await request.form())
+    form = form_lists(await request.form())
     survey_round = _round(session, round_id)
     entries = list(session.scalars(select(PaperEntry).where(
         PaperEntry.round_id == round_id, PaperEntry.sheet_code == sheet_code).order_by(PaperEntry.entry_no)))
@@ -312,7 +304,7 @@ def backchecks_draw(request: Request, round_id: int, session: SessionDep, user: 
 @router.post("/backchecks/{check_id}", name="fieldwork.backcheck_record", dependencies=same_origin)
 async def backcheck_record(request: Request, check_id: int, session: SessionDep, user: CurrentUser,
                            lang: LanguageDep) -> Response:
-    form = _form_lists(await request.form())
+    form = form_lists(await request.form())
     check = session.get(BackCheck, check_id)
     if check is None:
         raise NotFound()

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from ..config import Settings
 from ..db import begin_write
@@ -28,6 +27,7 @@ from ..services import questionnaires as q_service
 from ..services.audio import available as audio_available
 from ..services.audio import find as find_audio
 from ..services.audio import prompt_key, prompts_for
+from .forms import form_lists
 
 router = APIRouter(tags=["public"])
 DEVICE_COOKIE = "sv_device"
@@ -171,21 +171,13 @@ def audio(key: str, settings: SettingsDep) -> Response:
                         headers={"Cache-Control": "public, max-age=86400", "X-Synthetic-Voice": "1" if found.synthetic else "0"})
 
 
-def _form_lists(form: FormData) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            result.setdefault(key, []).append(value)
-    return result
-
-
 @router.post("/q/{token}", name="public.submit")
 async def submit(
     request: Request, token: str, session: SessionDep, signer: SignerDep, settings: SettingsDep, lang: LanguageDep
 ) -> Response:
     # Read the body first, then do the (synchronous) database work in the thread pool: no await inside
     # the transaction, and the event loop stays free for other citizens while we talk to the database.
-    form = _form_lists(await request.form())
+    form = form_lists(await request.form())
     return await run_in_threadpool(_submit, request, token, form, session, signer, settings, lang)
 
 
