@@ -20,6 +20,7 @@ from .core import (
 from .feedback import FeedbackContact, FeedbackEvent, FeedbackItem, FeedbackNote, Holiday, KeywordRule, RoutingRule
 from .fieldwork import ApiToken, Assignment, BackCheck, Interview, PaperEntry, SampleCommune, SampleVillage, SurveyRound, Village
 from .kiosk import KioskDevice, KioskSubmission
+from .report_stats import ReportCell, ReportCellStat, ReportStatState
 from .reports import OfficialScore, PopulationMargin, ReportTarget, TransactionVolume
 
 __all__ = [
@@ -46,6 +47,9 @@ __all__ = [
     "QuestionnaireVersion",
     "RateEvent",
     "ReceptionPoint",
+    "ReportCell",
+    "ReportCellStat",
+    "ReportStatState",
     "ReportTarget",
     "Response",
     "ResponseFlag",

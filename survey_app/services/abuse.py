@@ -13,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..i18n import N_
@@ -143,7 +143,9 @@ def review_flag(session: Session, *, actor: User, flag: ResponseFlag, status: st
     still = session.scalar(
         select(func.count()).where(ResponseFlag.response_id == flag.response_id, ResponseFlag.status != "cleared")
     )
-    session.execute(update(Response).where(Response.id == flag.response_id).values(flagged=bool(still)))
+    response = session.get(Response, flag.response_id)
+    if response is not None:  # an ORM change, so the report stats retract the response (report_stats)
+        response.flagged = bool(still)
     audit.record(session, actor=actor, action="flag_reviewed", target_type="response", target_id=flag.response_id,
                  details={"reason": flag.reason, "status": status})
 

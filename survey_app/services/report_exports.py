@@ -347,9 +347,7 @@ def to_stat_file(
     rows = [_raw_record(r, items) for r in session.execute(_raw_query(period, settings, province_id, scope))]
     frame = pd.DataFrame(rows, columns=RAW_BASE + [c for c, _, _ in items])
     agg = svc.aggregates(session, period=period, settings=settings, province_id=province_id)
-    weights = (pd.Series(agg.design.weights, index=agg.design.data["id"].to_numpy()) if agg.design is not None
-               else pd.Series(dtype="float64"))
-    frame["trong_so"] = frame["ma_phieu"].map(weights).astype("float64")
+    frame["trong_so"] = agg.weight_of(frame["ma_phieu"], pd.to_numeric(frame["trong_so_thiet_ke"], errors="coerce"))
     labels = dict(RAW_LABELS)
     value_labels: dict[str, dict[int | float, str]] = {}
     sector_codes = {s: k for k, s in enumerate(svc.SECTORS, start=1)}

@@ -50,7 +50,7 @@ from ..models import (
 )
 from ..questionnaire import SECTOR_LABELS, SIPAS_LABELS, ItemRole, ItemType, Sector
 from . import questionnaires as q_service
-from . import report_compact
+from . import report_compact, report_stats
 from .report_periods import Period
 
 MODES = ("qr", "enumerator", "paper", "kiosk")
@@ -60,7 +60,10 @@ WEIGHTINGS = {
     "unweighted": N_("Không gia quyền (mỗi phiếu có trọng số 1)"),
     "transactions": N_("Hiệu chỉnh (raking) theo số giao dịch của từng điểm tiếp nhận trong kỳ (chỉ phiếu QR/ki-ốt)"),
     "population": N_("Hiệu chỉnh (raking) theo cơ cấu dân số: lĩnh vực × giới tính và lĩnh vực × nhóm tuổi"),
+    "design": N_("Trọng số thiết kế của mẫu điều tra hộ (tầng và đơn vị mẫu cấp 1 của đợt điều tra; "
+                 "chỉ phiếu điều tra viên và phiếu giấy)"),
 }
+LINEAR_WEIGHTINGS = ("unweighted", "design")  # estimated from the cells' sums (report_compact), never from rows
 DEFAULT_TARGETS = {"one_stop": 90.0, "land_certificate": 85.0, "health": 85.0, "primary_education": 85.0}
 TARGET_SOURCE = "Kế hoạch CCHC của tỉnh: thủ tục hành chính ≥ 90%; đất đai, xây dựng, đầu tư ≥ 85%; y tế, giáo dục công ≥ 85%"
 SECTORS = tuple(s.value for s in Sector)
@@ -178,7 +181,7 @@ def sector_items(session: Session) -> dict[str, SectorItems]:
 
 
 # ---------------------------------------------------------------------------------------------- loading
-BASE_COLUMNS = ("id", "commune_id", "sector", "mode", "point_id")
+BASE_COLUMNS = ("id", "commune_id", "sector", "mode", "point_id", "stratum", "psu", "design_weight")
 
 
 def _answer_column(items: Mapping[str, str | None], name: str) -> Any:
@@ -221,7 +224,8 @@ def load_frame(
             return fast
     exprs = [e for name, m in answer_cols.items() if (e := _answer_column(m, name)) is not None]
     stmt = select(Response.id, Response.commune_id, Response.sector, Response.mode,
-                  Response.reception_point_id.label("point_id"), *exprs).where(*_filters(period, settings))
+                  Response.reception_point_id.label("point_id"), Response.stratum, Response.psu,  # type: ignore[attr-defined]
+                  Response.design_weight, *exprs).where(*_filters(period, settings))  # type: ignore[attr-defined]
     names = [*BASE_COLUMNS, *(e.name for e in exprs)]
     parts: list[pd.DataFrame] = []
     result = session.execute(stmt.execution_options(yield_per=100_000))
@@ -241,6 +245,9 @@ def _code_chunk(raw: pd.DataFrame, answer_cols: Mapping[str, object], extra: Map
         "sector": raw["sector"].astype(str),
         "mode": raw["mode"].astype(str),
         "point_id": pd.to_numeric(raw["point_id"], errors="coerce"),
+        "stratum": raw["stratum"].astype(object),
+        "psu": raw["psu"].astype(object),
+        "design_weight": pd.to_numeric(raw["design_weight"], errors="coerce").astype("float64"),
     })
     for name in answer_cols:
         if name not in raw.columns:
@@ -256,20 +263,35 @@ def _code_chunk(raw: pd.DataFrame, answer_cols: Mapping[str, object], extra: Map
 
 
 def data_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever responses arrive or are flagged, or the weighting tables change."""
-    row = session.execute(
-        select(func.max(Response.id), func.count(Response.id), func.sum(case((Response.flagged.is_(True), 1), else_=0)))
-    ).one()
+    """Changes whenever responses arrive or are flagged (the stats' version, bumped by every refresh and
+    retraction; call report_stats.ensure_fresh first), or the weighting tables change. Only small tables and
+    index probes are read, so it costs the same at 10 million responses as at 100."""
     aux = []
     for model in (TransactionVolume, PopulationMargin, ReportTarget):
         a = session.execute(select(func.max(model.id), func.count(model.id))).one()
         aux.append((a[0], a[1]))
-    return (row[0], row[1], int(row[2] or 0), *aux)
+    return (report_stats.version(session), *aux)
 
 
 # ---------------------------------------------------------------------------------------------- design
-def _design_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def check_design_weights(weighted: int, total: int, modes: Any) -> None:
+    """Design weights describe the household sample only: refuse self-selected modes and unweighted rows."""
+    if set(modes) & set(SELF_SELECTED):
+        raise ReportDataError("Trọng số thiết kế chỉ áp dụng cho phiếu điều tra viên và phiếu giấy: hãy bỏ chọn QR và ki-ốt.")
+    if weighted < total:
+        raise ReportDataError(
+            f"{total - weighted} phiếu trong kỳ không có trọng số thiết kế (không thuộc mẫu của đợt điều tra nào). "
+            "Hãy chọn cách gia quyền khác.")
+
+
+def _design_columns(frame: pd.DataFrame, *, fieldwork: bool = False) -> pd.DataFrame:
+    """Strata and PSUs: communes and (reception point | commune × mode); or the fieldwork round's own."""
     frame = frame.copy()
+    if fieldwork:
+        frame["stratum"] = frame["stratum"].fillna("").astype(str)
+        frame["psu"] = frame["stratum"] + "/" + frame["psu"].fillna("").astype(str)
+        frame["w0"] = frame["design_weight"].astype("float64")
+        return frame
     frame["stratum"] = frame["commune_id"].astype(str)
     has_point = frame["point_id"].notna() & frame["mode"].isin(SELF_SELECTED)
     point = frame["point_id"].fillna(0).astype("int64").astype(str)
@@ -324,7 +346,9 @@ def build_design(
     population: pd.DataFrame | None = None, points: Mapping[int, str] | None = None,
 ) -> SurveyDesign:
     """The survey design of a report frame (see the module docstring); raked as the settings ask."""
-    frame = _design_columns(frame)
+    if settings.weighting == "design":
+        check_design_weights(int(frame["design_weight"].notna().sum()), len(frame), frame["mode"])
+    frame = _design_columns(frame, fieldwork=settings.weighting == "design")
     design = SurveyDesign(frame, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")
     if settings.weighting == "transactions":
         if set(frame["mode"]) - set(SELF_SELECTED):
@@ -408,55 +432,122 @@ EMPTY = Estimate(None, None, None, None, 0, None, True, True)
 
 @dataclass(frozen=True)
 class Aggregates:
-    """Every table of one period × settings × data version (computed lazily, then kept)."""
+    """Every table of one period × settings × data version (computed lazily, then kept).
+
+    Uncalibrated settings carry the period's :class:`~report_compact.Cells` (sums per cell); raked settings
+    carry the row-level design (raking needs the rows)."""
 
     period: Period
     settings: ReportSettings
     catalogue: Mapping[str, SectorItems]
-    design: SurveyDesign | None  # None when the period has no responses
+    design: SurveyDesign | None  # raked settings; None when the period has no responses
     weight_note: str
+    cells: report_compact.Cells | None = None  # unweighted / design-weighted settings
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
 
     @property
     def n(self) -> int:
+        if self.cells is not None:
+            return self.cells.total
         return 0 if self.design is None else self.design.n
+
+    @property
+    def empty(self) -> bool:
+        return self.n == 0
+
+    @property
+    def _weighted(self) -> bool:
+        return self.settings.weighting == "design"
+
+    def _keys(self) -> pd.DataFrame:
+        assert self.cells is not None
+        cells = self.cells
+        keys: pd.DataFrame = self._cached("keys", lambda: cells.design_keys(
+            fieldwork=self._weighted, self_selected=SELF_SELECTED))
+        return keys
 
     def _empty(self, by: Sequence[str]) -> pd.DataFrame:
         cols = [*by, "component", "variable", "level", "n", "estimate", "se", "ci_low", "ci_high", "cv", "suppress", "cv_flag"]
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
 
-    def _cached(self, key: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
         with self._lock:
             if key not in self._memo:
                 self._memo[key] = make()
-            out: pd.DataFrame = self._memo[key]
-            return out
+            return self._memo[key]
+
+    def _flags(self, table: pd.DataFrame) -> pd.DataFrame:
+        return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
 
     def overall(self, by: Sequence[str]) -> pd.DataFrame:
         """Share satisfied on the ``overall`` item by domain (R ``svyby(~overall, by, svymean)``), flagged."""
         def make() -> pd.DataFrame:
-            if self.design is None:
+            if self.empty:
                 return self._empty(by)
-            table = self.design.mean("overall", by=list(by), level=self.settings.level)
-            return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
-        return self._cached("overall:" + ",".join(by), make)
+            if self.cells is not None:
+                overall = {s: c.overall for s, c in self.catalogue.items()}
+                return self._flags(report_compact.overall_table(
+                    self.cells, self._keys(), overall, by=by, weighted=self._weighted, level=self.settings.level))
+            assert self.design is not None
+            return self._flags(self.design.mean("overall", by=list(by), level=self.settings.level))
+        out: pd.DataFrame = self._cached("overall:" + ",".join(by), make)
+        return out
 
     def sipas(self, sector: str, by: Sequence[str] = ()) -> pd.DataFrame:
         """SIPAS-style items, elements and index of one sector (percent), by domain, flagged."""
         def make() -> pd.DataFrame:
             elements = self.catalogue[sector].elements() if sector in self.catalogue else {}
-            if not elements or self.design is None:
+            if not elements or self.empty:
                 return pd.DataFrame()
-            if not self.design.steps:  # same figures from PSU × domain sums (report_compact)
-                table = report_compact.compressed_sipas(self.design, elements, sector=sector, by=tuple(by),
-                                                        level=self.settings.level)
-                return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
+            if self.cells is not None:
+                return self._flags(report_compact.sipas_table(
+                    self.cells, self._keys(), self.catalogue[sector], by=by, weighted=self._weighted,
+                    level=self.settings.level))
+            assert self.design is not None
             table = sipas_index(self.design, elements, by=["sector", *by], recode=True, items=True,
                                 level=self.settings.level, overall="SIPAS")
-            table = table[table["sector"] == sector].reset_index(drop=True)
-            return quality_flags(table, min_n=self.settings.min_n, max_cv=self.settings.max_cv)
-        return self._cached(f"sipas:{sector}:" + ",".join(by), make)
+            return self._flags(table[table["sector"] == sector].reset_index(drop=True))
+        out: pd.DataFrame = self._cached(f"sipas:{sector}:" + ",".join(by), make)
+        return out
+
+    def distribution(self, sector: str, info: ItemInfo, *, weighted: bool) -> pd.DataFrame:
+        """Share of each answer 1–5 among those who answered the item, in the sector (flagged)."""
+        def make() -> pd.DataFrame:
+            if self.cells is not None:
+                return self._flags(report_compact.distribution_table(
+                    self.cells, self._keys(), sector, info.id, info.column, weighted=weighted and self._weighted,
+                    level=self.settings.level))
+            assert self.design is not None
+            base = self.design
+            design = base if weighted else SurveyDesign(base.data, weights="w0", strata="stratum", psu="psu",
+                                                        lonely_psu="adjust")
+            table = design.proportion(info.column, by=["sector"], levels=[1.0, 2.0, 3.0, 4.0, 5.0],
+                                      level=self.settings.level)
+            return self._flags(table[table["sector"] == sector])
+        out: pd.DataFrame = self._cached(f"dist:{'w' if weighted else 'u'}:{sector}:{info.id}", make)
+        return out
+
+    def not_applicable(self, sector: str, info: ItemInfo) -> int:
+        """Respondents of the sector who did not rate the item (answered "na" or skipped it)."""
+        if self.cells is not None:
+            keys = self.cells.keys
+            in_s = (keys["sector"] == sector).to_numpy()
+            rated = sum(int((self.cells.count(f"a:{info.id}={lv}") * in_s).sum()) for lv in report_compact.LEVELS)
+            return int((self.cells.count(report_compact.STAT_ALL) * in_s).sum()) - rated
+        if self.design is None:
+            return 0
+        data = self.design.data
+        in_sector = data["sector"] == sector
+        return int(in_sector.sum()) - int(data.loc[in_sector, info.column].notna().sum())
+
+    def weight_of(self, ids: pd.Series, design_weight: pd.Series) -> pd.Series:
+        """The report's weight of each listed response (NaN for a response outside the report)."""
+        if self.cells is not None:
+            return design_weight.astype("float64") if self._weighted else pd.Series(1.0, index=ids.index)
+        if self.design is None:
+            return pd.Series(np.nan, index=ids.index)
+        return ids.map(pd.Series(self.design.weights, index=self.design.data["id"].to_numpy())).astype("float64")
 
 
 _CACHE: OrderedDict[tuple[Any, ...], Aggregates] = OrderedDict()
@@ -472,6 +563,8 @@ def clear_cache() -> None:
 def aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
     """The cached aggregates for a period (per process; safe with several stateless workers because the key
     includes the data version, so no worker serves figures older than the data it can see)."""
+    catalogue = sector_items(session)
+    report_stats.ensure_fresh(session, catalogue)
     key = (period.key, settings, province_id, data_version(session))
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
@@ -486,8 +579,37 @@ def aggregates(session: Session, *, period: Period, settings: ReportSettings, pr
     return agg
 
 
+def month_range(period: Period) -> tuple[dt.date, dt.date] | None:
+    """[first month, month after the last) when the period covers whole months, else None."""
+    after = period.end + dt.timedelta(days=1)
+    if period.start.day != 1 or after.day != 1:
+        return None
+    return period.start, after
+
+
+def _cells(session: Session, *, period: Period, settings: ReportSettings, province_id: int,
+           catalogue: Mapping[str, SectorItems]) -> report_compact.Cells:
+    """The period's cells: from the materialised SQL sums (whole months), else summed from the rows."""
+    months = month_range(period)
+    if months is not None and not (session.new or session.dirty or session.deleted):
+        long = report_stats.read(session, months=months, modes=settings.modes,
+                                 include_flagged=settings.include_flagged, province_id=province_id)
+        return report_compact.Cells.from_long(long)
+    frame = load_frame(session, period=period, settings=settings, catalogue=catalogue)
+    communes = set(session.scalars(select(Commune.id).where(Commune.province_id == province_id)))
+    frame = frame[frame["commune_id"].isin(communes)].reset_index(drop=True)
+    return report_compact.Cells.from_frame(frame, catalogue)
+
+
 def compute_aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
     catalogue = sector_items(session)
+    note = WEIGHTINGS[settings.weighting]
+    if settings.weighting in LINEAR_WEIGHTINGS:
+        cells = _cells(session, period=period, settings=settings, province_id=province_id, catalogue=catalogue)
+        if settings.weighting == "design" and cells.total:
+            modes = set(cells.keys["mode"])
+            check_design_weights(int(cells.count(report_compact.STAT_WEIGHTED).sum()), cells.total, modes)
+        return Aggregates(period, settings, catalogue, None, note, cells)
     extra: dict[str, dict[str, str | None]] = {}
     if settings.weighting == "population":
         extra = {"sex": {s: c.sex for s, c in catalogue.items()}, "age_group": {s: c.age_group for s, c in catalogue.items()}}
@@ -499,9 +621,8 @@ def compute_aggregates(session: Session, *, period: Period, settings: ReportSett
                   if settings.weighting == "population" else None)
     point_names = dict(session.execute(select(ReceptionPoint.id, ReceptionPoint.name)).all()) if volumes is not None else {}
     if frame.empty:
-        return Aggregates(period, settings, catalogue, None, WEIGHTINGS[settings.weighting])
+        return Aggregates(period, settings, catalogue, None, note)
     design = build_design(frame, settings=settings, volumes=volumes, population=population, points=point_names)
-    note = WEIGHTINGS[settings.weighting]
     if design.steps:
         ws = design.weight_summary()
         note += f" — hiệu ứng gia quyền Kish {ws.weighting_effect:.2f}, cỡ mẫu hiệu dụng {ws.effective_n:.0f}"
@@ -824,30 +945,19 @@ def item_drilldown(
     if info is None:
         raise ValidationFailed("Không có câu hỏi này trong bảng hỏi của lĩnh vực.")
 
-    if agg.design is None:
+    if agg.empty:
         return ItemDrill(sector, info, tuple(DistributionRow(str(k), SCALE_LABELS[str(k)], EMPTY, EMPTY) for k in range(1, 6)),
                          EMPTY, 0)
-    base = agg.design
-
-    def flagged(design: SurveyDesign) -> pd.DataFrame:
-        table = design.proportion(info.column, by=["sector"], levels=[1.0, 2.0, 3.0, 4.0, 5.0], level=agg.settings.level)
-        table = table[table["sector"] == sector]
-        return quality_flags(table, min_n=agg.settings.min_n, max_cv=agg.settings.max_cv)
-
-    weighted = agg._cached(f"dist:w:{sector}:{item_id}", lambda: flagged(base))
-    unweighted = agg._cached(f"dist:u:{sector}:{item_id}", lambda: flagged(
-        SurveyDesign(base.data, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")))
+    weighted = agg.distribution(sector, info, weighted=True)
+    unweighted = agg.distribution(sector, info, weighted=False)
     rows = tuple(
         DistributionRow(str(k), SCALE_LABELS[str(k)], _lookup(weighted, 100.0, level=float(k)),
                         _lookup(unweighted, 100.0, level=float(k)))
         for k in range(1, 6)
     )
-    data = base.data
-    answered = int(data.loc[data["sector"] == sector, info.column].notna().sum())
-    in_sector = int((data["sector"] == sector).sum())
     items = agg.sipas(sector)
     rate = _lookup(items[items["component"] == "item"], 1.0, variable=info.column) if not items.empty else EMPTY
-    return ItemDrill(sector, info, rows, rate, in_sector - answered)
+    return ItemDrill(sector, info, rows, rate, agg.not_applicable(sector, info))
 
 
 @dataclass(frozen=True)

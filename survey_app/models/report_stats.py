@@ -1,0 +1,62 @@
+"""Materialised sufficient statistics for the reports (see services/report_stats.py).
+
+A *cell* is one month (Vietnam time) × commune × sector × mode × reception point × fieldwork stratum and PSU ×
+flagged state; its *stats* are counts and design-weight sums of respondents: everyone (``*``), those with a
+design weight (``dw``), each answer ``a:<item>=<1..5>`` and each SIPAS element or index answered at least once
+(``e:<element>``). Estimates, standard errors and intervals of the linearised (uncalibrated) reports depend on
+the responses only through these sums, so reports never read raw rows for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
+
+from ..db import Base
+from .core import Response, UTCDateTime, utcnow
+
+# Whether the response's contributions are in the stats tables; new rows start at false (every insert path).
+Response.report_aggregated = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+response_report_aggregated: InstrumentedAttribute[bool] = Response.report_aggregated  # type: ignore[attr-defined]
+# Only the few pending rows are indexed, so finding them stays instant at any table size.
+Index("ix_response_report_pending", Response.__table__.c.id,
+      postgresql_where=text("report_aggregated = false"), sqlite_where=text("report_aggregated = 0"))
+
+
+class ReportCell(Base):
+    __tablename__ = "report_cell"
+    __table_args__ = (UniqueConstraint("month", "commune_id", "sector", "mode", "point_id", "stratum", "psu",
+                                       "flagged", name="uq_report_cell_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)  # first day of the month, Vietnam time
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    sector: Mapped[str] = mapped_column(String(30))
+    mode: Mapped[str] = mapped_column(String(12))
+    point_id: Mapped[int] = mapped_column(Integer)  # 0 = no reception point (enumerator, paper)
+    stratum: Mapped[str] = mapped_column(String(60))  # fieldwork stratum, "" when none
+    psu: Mapped[str] = mapped_column(String(60))  # fieldwork PSU, "" when none
+    flagged: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReportCellStat(Base):
+    __tablename__ = "report_cell_stat"
+
+    cell_id: Mapped[int] = mapped_column(ForeignKey("report_cell.id", ondelete="CASCADE"), primary_key=True)
+    stat: Mapped[str] = mapped_column(String(80), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    w: Mapped[float | None] = mapped_column(Float, nullable=True)  # sum of design weights (NULL: none)
+
+
+class ReportStatState(Base):
+    """One row: bumped on every change of the stats (the reports' cache key) and the catalogue signature the
+    element stats were built with (a new questionnaire version with other elements triggers a rebuild)."""
+
+    __tablename__ = "report_stat_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    signature: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,318 @@
+"""Sufficient statistics of the reports, computed next to the data with SQL ``GROUP BY`` and kept up to date
+incrementally (tables in models/report_stats.py).
+
+Why: a linearised domain estimate (Hájek mean, SIPAS index, answer distribution) of an uncalibrated design
+depends on the responses only through sums per PSU × domain; with strata = communes and PSUs = reception points
+(or fieldwork PSUs), those are sums per *cell* (month × commune × sector × mode × point × stratum × PSU ×
+flagged). So a report over millions of responses reads a few thousand sums, never the raw rows; and the same
+SQL runs unchanged on a distributed PostgreSQL (Citus) if one server is ever not enough.
+
+How it stays exact:
+- every response starts with ``report_aggregated = false`` (any insert path); :func:`refresh` moves pending
+  responses into the sums in batches, marking them in the same transaction (PostgreSQL: the batch rows are
+  locked ``FOR UPDATE`` and refreshers are serialised by an advisory lock; SQLite: one writer at a time);
+- a change of ``flagged`` after aggregation first subtracts the response's old contributions and marks it
+  pending again (a ``before_flush`` hook, so every code path that flags or clears a response is covered);
+- the element stats use the current questionnaires' SIPAS elements; publishing a version with other items
+  changes the catalogue signature and the next refresh rebuilds the sums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import CursorResult, delete, event, func, inspect, select, text, update
+from sqlalchemy.orm import Session
+
+from ..db import begin_write
+from ..models import Commune, ReportCell, ReportCellStat, ReportStatState, Response
+
+if TYPE_CHECKING:
+    from .reports import SectorItems
+
+VALID = ("1", "2", "3", "4", "5")
+STAT_ALL = "*"
+STAT_WEIGHTED = "dw"
+BATCH = 250_000
+LOCK_KEY = 0x5E_57A7  # PostgreSQL advisory lock serialising refreshers
+KEY_COLUMNS = ("month", "commune_id", "sector", "mode", "point_id", "stratum", "psu", "flagged")
+
+
+def answer_stat(item: str, value: str) -> str:
+    return f"a:{item}={value}"
+
+
+def members(catalogue: Mapping[str, SectorItems]) -> list[tuple[str, str, str]]:
+    """(sector, stat, item): ``a`` = an item whose answers are counted; ``e:<element>`` = the item belongs to
+    the element (``e:@index`` = any scale item of the sector: the SIPAS index's respondents)."""
+    rows: set[tuple[str, str, str]] = set()
+    for sector, c in catalogue.items():
+        if c.overall:
+            rows.add((sector, "a", c.overall))
+        for it in c.items:
+            rows.add((sector, "a", it.id))
+            rows.add((sector, "e:@index", it.id))
+            if it.element:
+                rows.add((sector, f"e:{it.element}", it.id))
+    return sorted(rows)
+
+
+def signature(catalogue: Mapping[str, SectorItems]) -> str:
+    return hashlib.sha256(repr(members(catalogue)).encode()).hexdigest()
+
+
+def _state(session: Session) -> ReportStatState:
+    state = session.get(ReportStatState, 1)
+    if state is None:
+        state = ReportStatState(id=1, version=0, signature="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def version(session: Session) -> int:
+    state = session.get(ReportStatState, 1)
+    return 0 if state is None else int(state.version)
+
+
+def pending(session: Session) -> bool:
+    """Whether some response is not yet in the sums (an index-only probe of the partial index)."""
+    flag = Response.report_aggregated  # type: ignore[attr-defined]
+    return session.scalar(select(Response.id).where(flag.is_(False)).limit(1)) is not None
+
+
+# ---------------------------------------------------------------------------------------------- SQL
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sql(session: Session) -> dict[str, str]:
+    if _dialect(session) == "postgresql":
+        return {
+            "month": "(date_trunc('month', (r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours'))::date",
+            "lock": " FOR UPDATE",
+            "each": ("CROSS JOIN LATERAL json_each_text(CASE WHEN json_typeof(b.answers) = 'object' "
+                     "THEN b.answers ELSE '{}'::json END) AS j(key, value)"),
+            "value": "j.value",
+            "ok": "true",
+            "temp": "CREATE TEMP TABLE IF NOT EXISTS",
+        }
+    return {
+        "month": "date(r.submitted_at, '+7 hours', 'start of month')",
+        "lock": "",
+        "each": "JOIN json_each(b.answers) AS j ON json_type(b.answers) = 'object'",
+        "value": "CAST(j.value AS TEXT)",
+        "ok": "j.type IN ('text', 'integer')",
+        "temp": "CREATE TEMP TABLE IF NOT EXISTS",
+    }
+
+
+# The SQL below is assembled from this module's constants only; every value is a bound parameter.
+_UPSERT = (" ON CONFLICT (cell_id, stat) DO UPDATE SET n = report_cell_stat.n + excluded.n, "
+           "w = report_cell_stat.w + excluded.w")
+_CELL_JOIN = " AND ".join(f"c.{k} = b.{k}" for k in KEY_COLUMNS)
+
+
+def _create_work_tables(session: Session, q: Mapping[str, str], catalogue: Mapping[str, SectorItems]) -> None:
+    session.execute(text(
+        f"{q['temp']} stat_batch (id bigint, month date, commune_id integer, sector varchar(30), mode varchar(12), "
+        "point_id integer, stratum varchar(60), psu varchar(60), flagged boolean, dw double precision, answers "
+        + ("json" if _dialect(session) == "postgresql" else "text") + ")"))
+    session.execute(text(f"{q['temp']} stat_member (sector varchar(30), stat varchar(80), item varchar(40))"))
+    session.execute(text("DELETE FROM stat_member"))
+    rows = [{"s": s, "k": k, "i": i} for s, k, i in members(catalogue)]
+    if rows:
+        session.execute(text("INSERT INTO stat_member (sector, stat, item) VALUES (:s, :k, :i)"), rows)
+
+
+def _drop_work_tables(session: Session) -> None:
+    session.execute(text("DROP TABLE IF EXISTS stat_batch"))
+    session.execute(text("DROP TABLE IF EXISTS stat_member"))
+
+
+def _aggregate_batch(session: Session, q: Mapping[str, str]) -> None:
+    """Add the rows of ``stat_batch`` to the sums: cells first, then every stat with one GROUP BY each."""
+    keys = ", ".join(KEY_COLUMNS)
+    session.execute(text(
+        f"INSERT INTO report_cell ({keys}) SELECT DISTINCT {keys} FROM stat_batch b WHERE true "  # noqa: S608
+        f"ON CONFLICT ({keys}) DO NOTHING"))
+    cells = f"FROM stat_batch b JOIN report_cell c ON {_CELL_JOIN}"
+    session.execute(text(
+        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, '{STAT_ALL}', count(*), "
+        f"coalesce(sum(b.dw), 0) {cells} GROUP BY c.id" + _UPSERT))
+    session.execute(text(
+        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, '{STAT_WEIGHTED}', count(*), sum(b.dw) "
+        f"{cells} WHERE b.dw IS NOT NULL GROUP BY c.id" + _UPSERT))
+    value = q["value"]
+    session.execute(text(
+        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, 'a:' || j.key || '=' || {value}, "
+        f"count(*), coalesce(sum(b.dw), 0) {cells} {q['each']} "
+        "JOIN stat_member m ON m.sector = b.sector AND m.stat = 'a' AND m.item = j.key "
+        f"WHERE {q['ok']} AND {value} IN ('1', '2', '3', '4', '5') GROUP BY c.id, j.key, {value}" + _UPSERT))
+    session.execute(text(
+        "INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, stat, count(*), coalesce(sum(dw), 0) "  # noqa: S608
+        f"FROM (SELECT DISTINCT b.id, c.id AS cell_id, m.stat, b.dw {cells} {q['each']} "
+        "JOIN stat_member m ON m.sector = b.sector AND m.stat LIKE 'e:%' AND m.item = j.key "
+        f"WHERE {q['ok']} AND {value} IN ('1', '2', '3', '4', '5')) AS e GROUP BY cell_id, stat" + _UPSERT))
+
+
+def refresh(session: Session, catalogue: Mapping[str, SectorItems], *, batch: int = BATCH) -> int:
+    """Move every pending response into the sums (rebuilding them first if the catalogue changed); returns the
+    number of responses added. Runs in the caller's transaction; the caller commits."""
+    q = _sql(session)
+    if _dialect(session) == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+    state = _state(session)
+    sig = signature(catalogue)
+    flag = Response.report_aggregated  # type: ignore[attr-defined]
+    if state.signature != sig:
+        session.execute(delete(ReportCellStat))
+        session.execute(delete(ReportCell))
+        session.execute(update(Response).where(flag.is_(True)).values(report_aggregated=False))
+        state.signature = sig
+        state.version += 1
+    _create_work_tables(session, q, catalogue)
+    added = 0
+    try:
+        while True:
+            session.execute(text("DELETE FROM stat_batch"))
+            result: CursorResult[Any] = session.execute(text(  # type: ignore[assignment]
+                "INSERT INTO stat_batch (id, month, commune_id, sector, mode, point_id, stratum, psu, flagged, dw, "  # noqa: S608
+                f"answers) SELECT r.id, {q['month']}, r.commune_id, r.sector, r.mode, "
+                "coalesce(r.reception_point_id, 0), coalesce(r.stratum, ''), coalesce(r.psu, ''), r.flagged, "
+                "r.design_weight, r.answers FROM response r WHERE r.report_aggregated = "
+                + ("false" if _dialect(session) == "postgresql" else "0")
+                + f" ORDER BY r.id LIMIT :lim{q['lock']}"), {"lim": batch})
+            got = result.rowcount
+            if not got:
+                break
+            session.execute(text("UPDATE response SET report_aggregated = "  # noqa: S608
+                                 + ("true" if _dialect(session) == "postgresql" else "1")
+                                 + " WHERE id IN (SELECT id FROM stat_batch)"))
+            _aggregate_batch(session, q)
+            added += got
+    finally:
+        _drop_work_tables(session)
+    if added:
+        state.version += 1
+        state.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return added
+
+
+def ensure_fresh(session: Session, catalogue: Mapping[str, SectorItems]) -> None:
+    """Bring the sums up to date before a report reads them, committed at once like a cache fill (a report
+    request otherwise only reads). A session holding unsaved changes is left alone: the caller's transaction
+    decides, and the next report request catches up."""
+    state = session.get(ReportStatState, 1)
+    if state is not None and state.signature == signature(catalogue) and not pending(session):
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    session.commit()  # end the read transaction so SQLite can take the write lock up front
+    begin_write(session)
+    refresh(session, catalogue)
+    session.commit()
+
+
+# ---------------------------------------------------------------------------------------------- retraction
+def response_stats(response: Mapping[str, Any], member_rows: Iterable[tuple[str, str, str]]) -> Counter[str]:
+    """The stats one response contributes (counts), as the SQL computes them; used to subtract a response."""
+    answers = response.get("answers")
+    answers = answers if isinstance(answers, dict) else {}
+    sector = response["sector"]
+    valid = {k for k, v in answers.items() if not isinstance(v, bool) and str(v) in VALID}
+    out: Counter[str] = Counter({STAT_ALL: 1})
+    if response.get("design_weight") is not None:
+        out[STAT_WEIGHTED] = 1
+    for s, stat, item in member_rows:
+        if s != sector or item not in valid:
+            continue
+        if stat == "a":
+            out[answer_stat(item, str(answers[item]))] = 1
+        else:
+            out[stat] = 1
+    return out
+
+
+def _month(at: dt.datetime) -> dt.date:
+    local = at.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=7)
+    return local.date().replace(day=1)
+
+
+def retract(session: Session, responses: Sequence[Mapping[str, Any]], member_rows: Sequence[tuple[str, str, str]]) -> None:
+    """Subtract the contributions of aggregated responses (given with their state *as aggregated*)."""
+    for r in responses:
+        key = {"month": _month(r["submitted_at"]), "commune_id": r["commune_id"], "sector": r["sector"],
+               "mode": r["mode"], "point_id": r["reception_point_id"] or 0, "stratum": r["stratum"] or "",
+               "psu": r["psu"] or "", "flagged": bool(r["flagged"])}
+        cell_id = session.connection().scalar(select(ReportCell.id).filter_by(**key))
+        if cell_id is None:
+            continue
+        dw = float(r["design_weight"]) if r.get("design_weight") is not None else 0.0
+        for stat, count in response_stats(r, member_rows).items():
+            session.connection().execute(
+                update(ReportCellStat)
+                .where(ReportCellStat.cell_id == cell_id, ReportCellStat.stat == stat)
+                .values(n=ReportCellStat.n - count, w=ReportCellStat.w - dw * count))
+
+
+@event.listens_for(Session, "before_flush")
+def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> None:
+    """A response flagged or cleared after aggregation leaves the sums under its old state and becomes pending."""
+    changed = []
+    for obj in session.dirty:
+        if not isinstance(obj, Response):
+            continue
+        hist = inspect(obj).attrs.flagged.history
+        if not hist.has_changes() or not hist.deleted:
+            continue
+        # Lock and re-read: a concurrent refresh may be aggregating this very row (PostgreSQL).
+        row = session.connection().execute(
+            select(Response.report_aggregated, Response.flagged)  # type: ignore[attr-defined]
+            .where(Response.id == obj.id).with_for_update()).one_or_none()
+        if row is None or not row[0]:
+            continue
+        changed.append(({
+            "submitted_at": obj.submitted_at, "commune_id": obj.commune_id, "sector": obj.sector, "mode": obj.mode,
+            "reception_point_id": obj.reception_point_id, "stratum": obj.stratum, "psu": obj.psu,  # type: ignore[attr-defined]
+            "flagged": bool(row[1]), "design_weight": obj.design_weight, "answers": obj.answers,  # type: ignore[attr-defined]
+        }, obj))
+    if not changed:
+        return
+    from .reports import sector_items  # the catalogue the element stats were built with
+
+    state = session.get(ReportStatState, 1)
+    catalogue = sector_items(session)
+    if state is None or state.signature != signature(catalogue):
+        return  # the next refresh rebuilds everything anyway
+    retract(session, [c for c, _ in changed], members(catalogue))
+    for _, obj in changed:
+        obj.report_aggregated = False  # type: ignore[attr-defined]
+    state.version += 1
+
+
+# ---------------------------------------------------------------------------------------------- reading
+def read(
+    session: Session, *, months: tuple[dt.date, dt.date], modes: Sequence[str], include_flagged: bool,
+    province_id: int,
+) -> pd.DataFrame:
+    """Sums per cell (months merged) and stat, for months in [first, last): one SQL GROUP BY. Columns: commune_id,
+    sector, mode, point_id, stratum, psu, stat, n, w."""
+    c, s = ReportCell, ReportCellStat
+    keys = (c.commune_id, c.sector, c.mode, c.point_id, c.stratum, c.psu)
+    conds = [c.month >= months[0], c.month < months[1], c.mode.in_(list(modes)), Commune.province_id == province_id]
+    if not include_flagged:
+        conds.append(c.flagged.is_(False))
+    stmt = (select(*keys, s.stat, func.sum(s.n), func.sum(s.w)).join(s, s.cell_id == c.id)
+            .join(Commune, Commune.id == c.commune_id).where(*conds).group_by(*keys, s.stat))
+    rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["commune_id", "sector", "mode", "point_id", "stratum", "psu", "stat", "n", "w"])
+    frame["n"] = frame["n"].astype("int64")
+    frame["w"] = frame["w"].astype("float64")
+    return frame
