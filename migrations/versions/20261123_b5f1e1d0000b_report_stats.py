@@ -1,4 +1,4 @@
-"""report stats: materialised sufficient statistics per month × cell, and the pending marker on responses
+"""report stats: materialised sufficient statistics per month × cell, and the queue of pending responses (filled by a trigger)
 
 Revision ID: b5f1e1d0000b
 Revises: b5f1e1d0000a
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("cell_id", sa.Integer(), nullable=False),
         sa.Column("stat", sa.String(length=80), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.Column("w", sa.Float(), nullable=True),
+        sa.Column("w", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["cell_id"], ["report_cell.id"], name=op.f("fk_report_cell_stat_cell_id_report_cell"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("cell_id", "stat", name=op.f("pk_report_cell_stat")),
@@ -53,16 +53,38 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_stat_state")),
     )
-    with op.batch_alter_table("response") as batch:
-        batch.add_column(sa.Column("report_aggregated", sa.Boolean(), server_default="0", nullable=False))
-    op.create_index("ix_response_report_pending", "response", ["id"], unique=False,
-                    postgresql_where=sa.text("report_aggregated = false"), sqlite_where=sa.text("report_aggregated = 0"))
+    op.create_table(
+        "report_pending",
+        sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["response_id"], ["response.id"], name=op.f("fk_report_pending_response_id_response"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("response_id", name=op.f("pk_report_pending")),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        # Statement-level with a transition table: one INSERT … SELECT per statement, cheap for bulk loads.
+        op.execute("""
+            CREATE FUNCTION report_pending_add() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO report_pending (response_id) SELECT id FROM new_rows ON CONFLICT DO NOTHING;
+                RETURN NULL;
+            END $$""")
+        op.execute("""
+            CREATE TRIGGER tr_response_report_pending AFTER INSERT ON response
+            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_pending_add()""")
+    else:
+        op.execute("""
+            CREATE TRIGGER tr_response_report_pending AFTER INSERT ON response
+            BEGIN INSERT OR IGNORE INTO report_pending (response_id) VALUES (NEW.id); END""")
+    # Responses stored before this revision are pending too.
+    op.execute("INSERT INTO report_pending (response_id) SELECT id FROM response")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_response_report_pending", table_name="response")
-    with op.batch_alter_table("response") as batch:
-        batch.drop_column("report_aggregated")
+    op.execute("DROP TRIGGER IF EXISTS tr_response_report_pending" + (
+        " ON response" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS report_pending_add()")
+    op.drop_table("report_pending")
     op.drop_table("report_stat_state")
     op.drop_table("report_cell_stat")
     op.drop_table("report_cell")

@@ -20,7 +20,7 @@ from .core import (
 from .feedback import FeedbackContact, FeedbackEvent, FeedbackItem, FeedbackNote, Holiday, KeywordRule, RoutingRule
 from .fieldwork import ApiToken, Assignment, BackCheck, Interview, PaperEntry, SampleCommune, SampleVillage, SurveyRound, Village
 from .kiosk import KioskDevice, KioskSubmission
-from .report_stats import ReportCell, ReportCellStat, ReportStatState
+from .report_stats import ReportCell, ReportCellStat, ReportPending, ReportStatState
 from .reports import OfficialScore, PopulationMargin, ReportTarget, TransactionVolume
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "ReceptionPoint",
     "ReportCell",
     "ReportCellStat",
+    "ReportPending",
     "ReportStatState",
     "ReportTarget",
     "Response",

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
-from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
-from .core import Response, UTCDateTime, utcnow
+from .core import UTCDateTime, utcnow
 
-# Whether the response's contributions are in the stats tables; new rows start at false (every insert path).
-Response.report_aggregated = mapped_column(Boolean, default=False, server_default="0", nullable=False)
-response_report_aggregated: InstrumentedAttribute[bool] = Response.report_aggregated  # type: ignore[attr-defined]
-# Only the few pending rows are indexed, so finding them stays instant at any table size.
-Index("ix_response_report_pending", Response.__table__.c.id,
-      postgresql_where=text("report_aggregated = false"), sqlite_where=text("report_aggregated = 0"))
+
+class ReportPending(Base):
+    """Responses whose contributions are not (or no longer) in the sums. Filled by a database trigger on every
+    insert into ``response`` (whatever the code path, even a bulk COPY), and by a flag change after
+    aggregation; emptied by the refresh. A queue table rather than a column on ``response``: marking 10 million
+    wide rows would rewrite them and every index on them."""
+
+    __tablename__ = "report_pending"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
 
 
 class ReportCell(Base):
@@ -47,7 +51,7 @@ class ReportCellStat(Base):
     cell_id: Mapped[int] = mapped_column(ForeignKey("report_cell.id", ondelete="CASCADE"), primary_key=True)
     stat: Mapped[str] = mapped_column(String(80), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
-    w: Mapped[float | None] = mapped_column(Float, nullable=True)  # sum of design weights (NULL: none)
+    w: Mapped[float] = mapped_column(Float)  # sum of the design weights (0 when none)
 
 
 class ReportStatState(Base):

@@ -8,11 +8,12 @@ flagged). So a report over millions of responses reads a few thousand sums, neve
 SQL runs unchanged on a distributed PostgreSQL (Citus) if one server is ever not enough.
 
 How it stays exact:
-- every response starts with ``report_aggregated = false`` (any insert path); :func:`refresh` moves pending
-  responses into the sums in batches, marking them in the same transaction (PostgreSQL: the batch rows are
-  locked ``FOR UPDATE`` and refreshers are serialised by an advisory lock; SQLite: one writer at a time);
-- a change of ``flagged`` after aggregation first subtracts the response's old contributions and marks it
-  pending again (a ``before_flush`` hook, so every code path that flags or clears a response is covered);
+- a database trigger queues every new response in ``report_pending`` (any insert path, even COPY);
+  :func:`refresh` moves queued responses into the sums in batches and dequeues them in the same transaction
+  (PostgreSQL: the queue rows are locked ``FOR UPDATE`` and refreshers are serialised by an advisory lock;
+  SQLite: one writer at a time);
+- a change of ``flagged`` after aggregation first subtracts the response's old contributions and queues it
+  again (a ``before_flush`` hook, so every code path that flags or clears a response is covered);
 - the element stats use the current questionnaires' SIPAS elements; publishing a version with other items
   changes the catalogue signature and the next refresh rebuilds the sums.
 """
@@ -26,11 +27,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import CursorResult, delete, event, func, inspect, select, text, update
+from sqlalchemy import CursorResult, delete, event, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import begin_write
-from ..models import Commune, ReportCell, ReportCellStat, ReportStatState, Response
+from ..models import Commune, ReportCell, ReportCellStat, ReportPending, ReportStatState, Response
 
 if TYPE_CHECKING:
     from .reports import SectorItems
@@ -82,8 +83,7 @@ def version(session: Session) -> int:
 
 def pending(session: Session) -> bool:
     """Whether some response is not yet in the sums (an index-only probe of the partial index)."""
-    flag = Response.report_aggregated  # type: ignore[attr-defined]
-    return session.scalar(select(Response.id).where(flag.is_(False)).limit(1)) is not None
+    return session.scalar(select(ReportPending.response_id).limit(1)) is not None
 
 
 # ---------------------------------------------------------------------------------------------- SQL
@@ -100,7 +100,7 @@ def _sql(session: Session) -> dict[str, str]:
                      "THEN b.answers ELSE '{}'::json END) AS j(key, value)"),
             "value": "j.value",
             "ok": "true",
-            "temp": "CREATE TEMP TABLE IF NOT EXISTS",
+            "json": "json",
         }
     return {
         "month": "date(r.submitted_at, '+7 hours', 'start of month')",
@@ -108,7 +108,7 @@ def _sql(session: Session) -> dict[str, str]:
         "each": "JOIN json_each(b.answers) AS j ON json_type(b.answers) = 'object'",
         "value": "CAST(j.value AS TEXT)",
         "ok": "j.type IN ('text', 'integer')",
-        "temp": "CREATE TEMP TABLE IF NOT EXISTS",
+        "json": "text",
     }
 
 
@@ -116,85 +116,123 @@ def _sql(session: Session) -> dict[str, str]:
 _UPSERT = (" ON CONFLICT (cell_id, stat) DO UPDATE SET n = report_cell_stat.n + excluded.n, "
            "w = report_cell_stat.w + excluded.w")
 _CELL_JOIN = " AND ".join(f"c.{k} = b.{k}" for k in KEY_COLUMNS)
+_WORK_TABLES = ("stat_batch", "stat_answer", "stat_resp", "stat_item")
 
 
-def _create_work_tables(session: Session, q: Mapping[str, str], catalogue: Mapping[str, SectorItems]) -> None:
+def item_bits(catalogue: Mapping[str, SectorItems]) -> tuple[list[str], dict[tuple[str, str], int]]:
+    """The element stats (``e:…``) in a fixed order, and per (sector, item) a bit mask of the elements the item
+    belongs to: a response answered an element if the OR of its answered items' masks has the element's bit."""
+    rows = members(catalogue)
+    elements = sorted({stat for _, stat, _ in rows if stat != "a"})
+    bits: dict[tuple[str, str], int] = {}
+    for sector, stat, item in rows:
+        bits.setdefault((sector, item), 0)
+        if stat != "a":
+            bits[(sector, item)] |= 1 << elements.index(stat)
+    return elements, bits
+
+
+def _create_work_tables(session: Session, q: Mapping[str, str], catalogue: Mapping[str, SectorItems]) -> list[str]:
+    _drop_work_tables(session)
+    elements, bits = item_bits(catalogue)
+    flags = ", ".join(f"b{k} integer" for k in range(len(elements)))
     session.execute(text(
-        f"{q['temp']} stat_batch (id bigint, month date, commune_id integer, sector varchar(30), mode varchar(12), "
-        "point_id integer, stratum varchar(60), psu varchar(60), flagged boolean, dw double precision, answers "
-        + ("json" if _dialect(session) == "postgresql" else "text") + ")"))
-    session.execute(text(f"{q['temp']} stat_member (sector varchar(30), stat varchar(80), item varchar(40))"))
-    session.execute(text("DELETE FROM stat_member"))
-    rows = [{"s": s, "k": k, "i": i} for s, k, i in members(catalogue)]
+        "CREATE TEMP TABLE stat_batch (id bigint PRIMARY KEY, month date, commune_id integer, sector varchar(30), "
+        "mode varchar(12), point_id integer, stratum varchar(60), psu varchar(60), flagged boolean, "
+        f"dw double precision, answers {q['json']}, cell_id integer)"))
+    session.execute(text("CREATE TEMP TABLE stat_answer (id bigint, cell_id integer, item varchar(40), "
+                         "value varchar(20), dw double precision, bits integer)"))
+    session.execute(text("CREATE TEMP TABLE stat_resp (id bigint, cell_id integer, dw double precision"
+                         + (f", {flags}" if flags else "") + ")"))
+    session.execute(text("CREATE TEMP TABLE stat_item (sector varchar(30), item varchar(40), bits integer, "
+                         "PRIMARY KEY (sector, item))"))
+    rows = [{"s": s, "i": i, "b": b} for (s, i), b in bits.items()]
     if rows:
-        session.execute(text("INSERT INTO stat_member (sector, stat, item) VALUES (:s, :k, :i)"), rows)
+        session.execute(text("INSERT INTO stat_item (sector, item, bits) VALUES (:s, :i, :b)"), rows)
+    _analyze(session, "stat_item")
+    return elements
 
 
 def _drop_work_tables(session: Session) -> None:
-    session.execute(text("DROP TABLE IF EXISTS stat_batch"))
-    session.execute(text("DROP TABLE IF EXISTS stat_member"))
+    for name in _WORK_TABLES:
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-def _aggregate_batch(session: Session, q: Mapping[str, str]) -> None:
-    """Add the rows of ``stat_batch`` to the sums: cells first, then every stat with one GROUP BY each."""
+def _analyze(session: Session, table: str) -> None:
+    """Temporary tables have no statistics until analysed; without them PostgreSQL picks nested loops."""
+    if _dialect(session) == "postgresql":
+        session.execute(text(f"ANALYZE {table}"))
+
+
+def _aggregate_batch(session: Session, q: Mapping[str, str], elements: Sequence[str]) -> None:
+    """Add the rows of ``stat_batch`` to the sums: cells first, then each kind of stat with one GROUP BY."""
     keys = ", ".join(KEY_COLUMNS)
     session.execute(text(
-        f"INSERT INTO report_cell ({keys}) SELECT DISTINCT {keys} FROM stat_batch b WHERE true "  # noqa: S608
+        f"INSERT INTO report_cell ({keys}) SELECT DISTINCT {keys} FROM stat_batch b WHERE true "
         f"ON CONFLICT ({keys}) DO NOTHING"))
-    cells = f"FROM stat_batch b JOIN report_cell c ON {_CELL_JOIN}"
+    session.execute(text(f"UPDATE stat_batch AS b SET cell_id = c.id FROM report_cell c WHERE {_CELL_JOIN}"))
     session.execute(text(
-        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, '{STAT_ALL}', count(*), "
-        f"coalesce(sum(b.dw), 0) {cells} GROUP BY c.id" + _UPSERT))
+        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, '{STAT_ALL}', count(*), "
+        "coalesce(sum(dw), 0) FROM stat_batch GROUP BY cell_id" + _UPSERT))
     session.execute(text(
-        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, '{STAT_WEIGHTED}', count(*), sum(b.dw) "
-        f"{cells} WHERE b.dw IS NOT NULL GROUP BY c.id" + _UPSERT))
-    value = q["value"]
+        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, '{STAT_WEIGHTED}', count(*), sum(dw) "
+        "FROM stat_batch WHERE dw IS NOT NULL GROUP BY cell_id" + _UPSERT))
+    # One pass over the JSON: every valid answer to a catalogue item (the only JSON parsing).
+    session.execute(text("DELETE FROM stat_answer"))
     session.execute(text(
-        f"INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT c.id, 'a:' || j.key || '=' || {value}, "
-        f"count(*), coalesce(sum(b.dw), 0) {cells} {q['each']} "
-        "JOIN stat_member m ON m.sector = b.sector AND m.stat = 'a' AND m.item = j.key "
-        f"WHERE {q['ok']} AND {value} IN ('1', '2', '3', '4', '5') GROUP BY c.id, j.key, {value}" + _UPSERT))
+        f"INSERT INTO stat_answer (id, cell_id, item, value, dw, bits) SELECT b.id, b.cell_id, j.key, {q['value']}, "
+        f"b.dw, i.bits FROM stat_batch b {q['each']} JOIN stat_item i ON i.sector = b.sector AND i.item = j.key "
+        f"WHERE {q['ok']} AND {q['value']} IN ('1', '2', '3', '4', '5')"))
+    _analyze(session, "stat_answer")
     session.execute(text(
-        "INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, stat, count(*), coalesce(sum(dw), 0) "  # noqa: S608
-        f"FROM (SELECT DISTINCT b.id, c.id AS cell_id, m.stat, b.dw {cells} {q['each']} "
-        "JOIN stat_member m ON m.sector = b.sector AND m.stat LIKE 'e:%' AND m.item = j.key "
-        f"WHERE {q['ok']} AND {value} IN ('1', '2', '3', '4', '5')) AS e GROUP BY cell_id, stat" + _UPSERT))
+        "INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, 'a:' || item || '=' || value, "
+        "count(*), coalesce(sum(dw), 0) FROM stat_answer GROUP BY cell_id, item, value" + _UPSERT))
+    if not elements:
+        return
+    # Per response: which elements it answered (bit k of any answered item's mask); then per cell and element.
+    session.execute(text("DELETE FROM stat_resp"))
+    flags = ", ".join(f"b{k}" for k in range(len(elements)))
+    maxes = ", ".join(f"max(bits & {1 << k})" for k in range(len(elements)))
+    session.execute(text(f"INSERT INTO stat_resp (id, cell_id, dw, {flags}) SELECT id, cell_id, max(dw), {maxes} "
+                         "FROM stat_answer GROUP BY id, cell_id"))
+    for k, stat in enumerate(elements):
+        session.execute(text(
+            "INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, :stat, count(*), coalesce(sum(dw), 0) "
+            f"FROM stat_resp WHERE b{k} > 0 GROUP BY cell_id" + _UPSERT), {"stat": stat})
 
 
 def refresh(session: Session, catalogue: Mapping[str, SectorItems], *, batch: int = BATCH) -> int:
-    """Move every pending response into the sums (rebuilding them first if the catalogue changed); returns the
+    """Move every queued response into the sums (rebuilding them first if the catalogue changed); returns the
     number of responses added. Runs in the caller's transaction; the caller commits."""
     q = _sql(session)
     if _dialect(session) == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     state = _state(session)
     sig = signature(catalogue)
-    flag = Response.report_aggregated  # type: ignore[attr-defined]
     if state.signature != sig:
         session.execute(delete(ReportCellStat))
         session.execute(delete(ReportCell))
-        session.execute(update(Response).where(flag.is_(True)).values(report_aggregated=False))
+        session.execute(text("INSERT INTO report_pending (response_id) SELECT id FROM response "
+                             "WHERE id NOT IN (SELECT response_id FROM report_pending)"))
         state.signature = sig
         state.version += 1
-    _create_work_tables(session, q, catalogue)
+    elements = _create_work_tables(session, q, catalogue)
     added = 0
     try:
         while True:
             session.execute(text("DELETE FROM stat_batch"))
             result: CursorResult[Any] = session.execute(text(  # type: ignore[assignment]
-                "INSERT INTO stat_batch (id, month, commune_id, sector, mode, point_id, stratum, psu, flagged, dw, "  # noqa: S608
+                "INSERT INTO stat_batch (id, month, commune_id, sector, mode, point_id, stratum, psu, flagged, dw, "
                 f"answers) SELECT r.id, {q['month']}, r.commune_id, r.sector, r.mode, "
                 "coalesce(r.reception_point_id, 0), coalesce(r.stratum, ''), coalesce(r.psu, ''), r.flagged, "
-                "r.design_weight, r.answers FROM response r WHERE r.report_aggregated = "
-                + ("false" if _dialect(session) == "postgresql" else "0")
-                + f" ORDER BY r.id LIMIT :lim{q['lock']}"), {"lim": batch})
+                "r.design_weight, r.answers FROM response r JOIN (SELECT response_id FROM report_pending "
+                f"ORDER BY response_id LIMIT :lim{q['lock']}) AS p ON p.response_id = r.id"), {"lim": batch})
             got = result.rowcount
             if not got:
                 break
-            session.execute(text("UPDATE response SET report_aggregated = "  # noqa: S608
-                                 + ("true" if _dialect(session) == "postgresql" else "1")
-                                 + " WHERE id IN (SELECT id FROM stat_batch)"))
-            _aggregate_batch(session, q)
+            session.execute(text("DELETE FROM report_pending WHERE response_id IN (SELECT id FROM stat_batch)"))
+            _analyze(session, "stat_batch")
+            _aggregate_batch(session, q, elements)
             added += got
     finally:
         _drop_work_tables(session)
@@ -272,16 +310,20 @@ def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> 
         hist = inspect(obj).attrs.flagged.history
         if not hist.has_changes() or not hist.deleted:
             continue
-        # Lock and re-read: a concurrent refresh may be aggregating this very row (PostgreSQL).
-        row = session.connection().execute(
-            select(Response.report_aggregated, Response.flagged)  # type: ignore[attr-defined]
-            .where(Response.id == obj.id).with_for_update()).one_or_none()
-        if row is None or not row[0]:
+        # Queued means not in the sums. Lock the queue row: a concurrent refresh may be aggregating this very
+        # response; after it commits the row is gone and the response counts as aggregated (PostgreSQL).
+        queued = session.connection().execute(
+            select(ReportPending.response_id).where(ReportPending.response_id == obj.id).with_for_update()
+        ).one_or_none()
+        if queued is not None:
+            continue
+        row = session.connection().execute(select(Response.flagged).where(Response.id == obj.id)).one_or_none()
+        if row is None:
             continue
         changed.append(({
             "submitted_at": obj.submitted_at, "commune_id": obj.commune_id, "sector": obj.sector, "mode": obj.mode,
             "reception_point_id": obj.reception_point_id, "stratum": obj.stratum, "psu": obj.psu,  # type: ignore[attr-defined]
-            "flagged": bool(row[1]), "design_weight": obj.design_weight, "answers": obj.answers,  # type: ignore[attr-defined]
+            "flagged": bool(row[0]), "design_weight": obj.design_weight, "answers": obj.answers,  # type: ignore[attr-defined]
         }, obj))
     if not changed:
         return
@@ -293,7 +335,7 @@ def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> 
         return  # the next refresh rebuilds everything anyway
     retract(session, [c for c, _ in changed], members(catalogue))
     for _, obj in changed:
-        obj.report_aggregated = False  # type: ignore[attr-defined]
+        session.connection().execute(insert(ReportPending).values(response_id=obj.id))
     state.version += 1
 
 
