@@ -57,6 +57,8 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], what: str = "col
 def _compact(combined: IntArray, valid: NDArray[np.bool_], size: int) -> tuple[IntArray, IntArray]:
     """Renumber the used values of ``combined`` (0 <= value < size) as 0..k-1 keeping their order."""
     used_values: IntArray
+    if not valid.any():  # every key missing: no group (and no level to index)
+        return np.full(combined.shape, -1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if size <= DENSE_LIMIT:
         present = np.bincount(combined[valid], minlength=size) > 0
         mapping = np.cumsum(present, dtype=np.int64) - 1

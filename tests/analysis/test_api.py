@@ -64,3 +64,18 @@ def test_import_does_not_load_the_web_stack() -> None:
     loaded = set(json.loads(res.stdout))
     for banned in ("survey_app", "fastapi", "sqlalchemy", "jinja2", "starlette", "pydantic"):
         assert not any(m == banned or m.startswith(banned + ".") for m in loaded), banned
+
+
+def test_domains_when_every_key_is_missing_give_an_empty_table() -> None:
+    """R's svyby drops rows whose ``by`` is NA; when that is every row there is no domain (not an IndexError)."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis import SurveyDesign
+
+    data = pd.DataFrame({"y": [1.0, 0.0, 1.0, 0.0], "g": [np.nan] * 4, "w": 1.0, "s": ["a", "a", "b", "b"],
+                         "p": ["1", "2", "3", "4"]})
+    design = SurveyDesign(data, weights="w", strata="s", psu="p")
+    table = design.mean("y", by="g")
+    assert table.empty and {"g", "estimate", "se"} <= set(table.columns)
+    assert len(design.mean("y", by=None)) == 1
