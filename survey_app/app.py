@@ -188,7 +188,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        return _error_page(request, exc.status_code, exc.public_message, exc.detail)
+        lang = pick_language(request.query_params.get("lang") or request.cookies.get("lang"))
+        return _error_page(request, exc.status_code, exc.public_message, exc.translated(lang) if exc.has_detail else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -45,7 +45,7 @@ def change_password(
         accounts.change_password(session, user=user, current=current, new=new, min_length=settings.min_password_length)
     except ValidationFailed as exc:
         session.rollback()
-        return _page(request, lang, user, exc.detail, 422)
+        return _page(request, lang, user, exc.translated(lang), 422)
     session.commit()
     response = RedirectResponse("/admin" if user.role == "admin" else "/", status_code=303)
     start_session(response, signer=signer, user=user, secure=settings.environment == "production")

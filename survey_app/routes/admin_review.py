@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, require_roles
 from ..errors import NotFound, ValidationFailed
+from ..i18n import N_
 from ..models import ResponseFlag
 from ..services import abuse, audit
 from .csrf import check_same_origin
@@ -38,7 +39,7 @@ def review(
     if flag is None:
         raise NotFound()
     if decision not in ("confirmed", "cleared"):
-        raise ValidationFailed("Quyết định không hợp lệ.")
+        raise ValidationFailed(N_("Quyết định không hợp lệ."))
     abuse.review_flag(session, actor=user, flag=flag, status=decision)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.flags")), status_code=303)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from ..deps import SessionDep, SettingsDep
 from ..errors import NotFound
+from ..i18n import N_
 from ..questionnaire import Sector
 from ..services import catalogue
 from ..services import questionnaires as q_service
@@ -68,6 +69,6 @@ def communes(
 def questionnaire(sector: Sector, session: SessionDep) -> QuestionnaireOut:
     row = q_service.current_for_sector(session, sector=sector.value)
     if row is None:
-        raise NotFound("Chưa có bảng hỏi cho lĩnh vực này.")
+        raise NotFound(N_("Chưa có bảng hỏi cho lĩnh vực này."))
     return QuestionnaireOut(id=row.questionnaire_id, version=row.version, content_hash=row.content_hash,
                             definition=row.definition)

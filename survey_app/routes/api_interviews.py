@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from ..deps import SessionDep, SettingsDep
 from ..errors import AppError, PayloadTooLarge
+from ..i18n import N_
 from ..models import User
 from ..services import fieldwork, interviews
 
@@ -23,7 +24,7 @@ bearer = HTTPBearer(auto_error=False, description="Mã của ứng dụng thu th
 
 class TokenRejected(AppError):
     status_code = 401
-    public_message = "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."
+    public_message = N_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
 
 
 def token_user(
@@ -112,8 +113,8 @@ def sync_interviews(
     """Store a batch of interviews; every item gets its own result, in the order sent."""
     if len(batch.interviews) > interviews.MAX_BATCH:
         raise PayloadTooLarge(
-            f"Mỗi lần đồng bộ tối đa {interviews.MAX_BATCH} phiếu (nhận được {len(batch.interviews)}). "
-            "Hãy chia nhỏ và gửi lại; không phiếu nào bị mất."
+            N_("Mỗi lần đồng bộ tối đa {limit} phiếu (nhận được {count}). Hãy chia nhỏ và gửi lại; không phiếu nào bị mất."),
+            limit=interviews.MAX_BATCH, count=len(batch.interviews),
         )
     items = [i.model_dump() if isinstance(i, InterviewIn) else _schema_error(i) for i in batch.interviews]
     rules = fieldwork.QualityRules(straight_line_min_items=settings.straight_line_min_items)

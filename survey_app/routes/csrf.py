@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from ..errors import Forbidden
+from ..i18n import N_
 
 
 def check_same_origin(request: Request) -> None:
@@ -15,10 +16,10 @@ def check_same_origin(request: Request) -> None:
     if fetch_site is not None:
         if fetch_site in ("same-origin", "none"):
             return
-        raise Forbidden("Yêu cầu bị từ chối (CSRF).")
+        raise Forbidden(N_("Yêu cầu bị từ chối (CSRF)."))
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin is None:
         return  # non-browser clients (curl, tests) send neither header and carry no ambient cookie risk
     host = request.headers.get("host", "")
     if urlsplit(origin).netloc != host:
-        raise Forbidden("Yêu cầu bị từ chối (CSRF).")
+        raise Forbidden(N_("Yêu cầu bị từ chối (CSRF)."))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
-from ..errors import ValidationFailed
+from ..errors import Message, ValidationFailed
 from ..i18n import N_
 from ..models import FeedbackItem, ReceptionPoint, utcnow
 from ..questionnaire import SECTOR_LABELS
@@ -53,10 +53,11 @@ def _render(request: Request, template: str, context: dict[str, Any], status_cod
 
 def _form_page(
     request: Request, *, point: ReceptionPoint, lang: str, ticket: str, values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, notice: str | None = None, status_code: int = 200,
+    errors: dict[str, Message] | None = None, notice: str | None = None, status_code: int = 200,
 ) -> Response:
     context = {
-        "lang": lang, "point": point, "ticket": ticket, "values": values or {}, "errors": errors or {},
+        "lang": lang, "point": point, "ticket": ticket, "values": values or {},
+        "errors": {k: m.translated(lang) for k, m in (errors or {}).items()},
         "notice": notice, "sector_label": SECTOR_LABELS[point.sector]["vi"],
         "action": request.url_for("feedback_public.submit", token=point.token),
         "survey_url": request.url_for("public.form", token=point.token),
@@ -83,7 +84,7 @@ async def submit(
     kept = {k: values.get(k, "")[:2100] for k in ("text", "phone", "email", "wants_reply", "consent")}
     if ticket is None:
         return _form_page(request, point=point, lang=lang, ticket=_ticket(signer, now), values=kept, status_code=422,
-                          notice="Phiên làm việc đã hết hạn. Nội dung vẫn được giữ, vui lòng bấm Gửi lại.")
+                          notice=N_("Phiên làm việc đã hết hạn. Nội dung vẫn được giữ, vui lòng bấm Gửi lại."))
     submission_id, started = ticket
     checked = feedback.validate_submission(
         text=values.get("text", ""), wants_reply=values.get("wants_reply") == "1", phone=values.get("phone", ""),
@@ -91,15 +92,16 @@ async def submit(
     )
     if not checked.ok:
         return _form_page(request, point=point, lang=lang, ticket=values["ticket"], values=kept, errors=checked.errors,
-                          status_code=422, notice="Vui lòng xem lại các mục được đánh dấu.")
+                          status_code=422, notice=N_("Vui lòng xem lại các mục được đánh dấu."))
     if values.get(HONEYPOT_FIELD, "").strip() or now - started < dt.timedelta(seconds=MIN_SECONDS):
         return _form_page(request, point=point, lang=lang, ticket=values["ticket"], values=kept, status_code=422,
-                          notice="Chưa gửi được. Vui lòng kiểm tra lại nội dung rồi bấm Gửi lại.")
+                          notice=N_("Chưa gửi được. Vui lòng kiểm tra lại nội dung rồi bấm Gửi lại."))
     network = _network_hash(request, settings.secret_key, now)
     if ratelimit.count(session, kind="feedback", key=network, window=dt.timedelta(minutes=settings.submit_burst_minutes),
                        now=now) >= settings.submit_burst_limit:
-        return _form_page(request, point=point, lang=lang, ticket=values["ticket"], values=kept, status_code=429,
-                          notice="Có quá nhiều góp ý được gửi từ mạng này. Nội dung vẫn được giữ; vui lòng gửi lại sau ít phút.")
+        return _form_page(
+            request, point=point, lang=lang, ticket=values["ticket"], values=kept, status_code=429,
+            notice=N_("Có quá nhiều góp ý được gửi từ mạng này. Nội dung vẫn được giữ; vui lòng gửi lại sau ít phút."))
     item = feedback.create_item(
         session, text=checked.text, channel="form", sector=point.sector, commune=point.commune, point=point,
         contact=checked.contact, wants_reply=checked.wants_reply, submission_id=submission_id,
@@ -170,7 +172,7 @@ async def rate(request: Request, session: SessionDep, settings: SettingsDep, lan
     except ValidationFailed as exc:
         session.rollback()
         return _track_page(request, lang=lang, code=feedback.format_code(item.tracking_code), item=item,
-                           error=exc.detail, status_code=422)
+                           error=exc.translated(lang), status_code=422)
     session.commit()
     target = request.url_for("feedback_public.track").include_query_params(ma=feedback.format_code(item.tracking_code),
                                                                          da=1)

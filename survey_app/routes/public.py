@@ -62,7 +62,7 @@ def _already_answered(request: Request, point: ReceptionPoint, lang: str) -> Res
 def _version_for(session: SessionDep, point: ReceptionPoint) -> QuestionnaireVersion:
     version = q_service.current_for_sector(session, sector=point.sector)
     if version is None:
-        raise NotFound("Chưa có bảng hỏi cho lĩnh vực này.")
+        raise NotFound(N_("Chưa có bảng hỏi cho lĩnh vực này."))
     return version
 
 

@@ -102,16 +102,16 @@ def authenticate(
 
 def check_password_strength(password: str, *, min_length: int, username: str) -> None:
     if len(password) < min_length:
-        raise ValidationFailed(f"Mật khẩu phải có ít nhất {min_length} ký tự.")
+        raise ValidationFailed(N_("Mật khẩu phải có ít nhất {min_length} ký tự."), min_length=min_length)
     if password.lower() == username.lower() or password.lower() in {"1234567890", "matkhau123", "password123"}:
-        raise ValidationFailed("Mật khẩu quá dễ đoán.")
+        raise ValidationFailed(N_("Mật khẩu quá dễ đoán."))
 
 
 def change_password(session: Session, *, user: User, current: str, new: str, min_length: int) -> None:
     if not verify_password(current, user.password_hash):
-        raise ValidationFailed("Mật khẩu hiện tại không đúng.")
+        raise ValidationFailed(N_("Mật khẩu hiện tại không đúng."))
     if current == new:
-        raise ValidationFailed("Mật khẩu mới phải khác mật khẩu hiện tại.")
+        raise ValidationFailed(N_("Mật khẩu mới phải khác mật khẩu hiện tại."))
     check_password_strength(new, min_length=min_length, username=user.username)
     user.password_hash = hash_password(new)
     user.must_change_password = False
@@ -126,9 +126,9 @@ def create_user(
 ) -> User:
     username = username.strip()
     if not username or len(username) > 80 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise ValidationFailed("Tên đăng nhập chỉ gồm chữ, số, '.', '_' và '-' (tối đa 80 ký tự).")
+        raise ValidationFailed(N_("Tên đăng nhập chỉ gồm chữ, số, '.', '_' và '-' (tối đa 80 ký tự)."))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationFailed(f"Tài khoản {username} đã tồn tại.")
+        raise ValidationFailed(N_("Tài khoản {username} đã tồn tại."), username=username)
     check_password_strength(password, min_length=min_length, username=username)
     user = User(username=username, display_name=display_name.strip()[:200], password_hash=hash_password(password),
                 role=_check_role(role), must_change_password=True)
@@ -142,7 +142,7 @@ def create_user(
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValidationFailed(f"Vai trò không hợp lệ: {role}")
+        raise ValidationFailed(N_("Vai trò không hợp lệ: {role}"), role=role)
     return role
 
 
@@ -150,17 +150,17 @@ def set_scopes(session: Session, *, user: User, sectors: list[str], commune_code
     valid = {s.value for s in Sector}
     bad = [s for s in sectors if s not in valid]
     if bad:
-        raise ValidationFailed(f"Lĩnh vực không hợp lệ: {', '.join(bad)}")
+        raise ValidationFailed(N_("Lĩnh vực không hợp lệ: {sectors}"), sectors=", ".join(bad))
     communes = []
     for code in commune_codes:
         commune = session.scalar(select(Commune).where(Commune.code == code))
         if commune is None:
-            raise ValidationFailed(f"Không tìm thấy xã/phường có mã {code}.")
+            raise ValidationFailed(N_("Không tìm thấy xã/phường có mã {code}."), code=code)
         communes.append(commune)
     if user.role == "reviewer" and not sectors:
-        raise ValidationFailed("Cán bộ sở, ngành phải được giao ít nhất một lĩnh vực.")
+        raise ValidationFailed(N_("Cán bộ sở, ngành phải được giao ít nhất một lĩnh vực."))
     if user.role == "commune" and not communes:
-        raise ValidationFailed("Cán bộ xã/phường phải được giao ít nhất một xã/phường.")
+        raise ValidationFailed(N_("Cán bộ xã/phường phải được giao ít nhất một xã/phường."))
     user.scopes.clear()
     session.flush()
     sector_lines: list[str | None] = list(sorted(set(sectors))) or [None]
@@ -176,7 +176,7 @@ def update_user(
     session: Session, *, actor: User, user: User, role: str, sectors: list[str], commune_codes: list[str], active: bool
 ) -> None:
     if user.id == actor.id and (role != "admin" or not active):
-        raise ValidationFailed("Không thể tự hạ quyền hoặc khoá tài khoản của chính mình.")
+        raise ValidationFailed(N_("Không thể tự hạ quyền hoặc khoá tài khoản của chính mình."))
     user.role = _check_role(role)
     set_scopes(session, user=user, sectors=sectors, commune_codes=commune_codes)
     if user.active and not active:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import N_
 from ..questionnaire import ItemType, Questionnaire
 
 SCALE_LABELS = ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng")
@@ -86,14 +87,14 @@ def _compact_wav(raw: bytes) -> bytes:
 
 def synthesise(text: str, lang: str) -> bytes:
     if not espeak_available():
-        raise AudioError("Chưa cài espeak-ng: không tạo được giọng đọc tổng hợp.")
+        raise AudioError(N_("Chưa cài espeak-ng: không tạo được giọng đọc tổng hợp."))
     voice = ESPEAK_VOICES.get(lang, "vi")
     result = subprocess.run(  # noqa: S603  (fixed program, text passed as one argument, no shell)
         [shutil.which("espeak-ng") or "espeak-ng", "-v", voice, "-s", "150", "--stdout", text],
         capture_output=True, timeout=30, check=False,
     )
     if result.returncode != 0 or not result.stdout:
-        raise AudioError("Không tạo được giọng đọc tổng hợp.")
+        raise AudioError(N_("Không tạo được giọng đọc tổng hợp."))
     return _compact_wav(result.stdout)
 
 
@@ -146,12 +147,12 @@ def available(audio_dir: Path, prompts: list[Prompt]) -> dict[str, bool]:
 def save_upload(audio_dir: Path, *, key: str, filename: str, data: bytes) -> Path:
     """Store a province recording for a prompt; it replaces the synthetic voice from then on."""
     if not KEY_PATTERN.fullmatch(key):
-        raise AudioError("Mã câu hỏi không hợp lệ.")
+        raise AudioError(N_("Mã câu hỏi không hợp lệ."))
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        raise AudioError("Chỉ nhận tệp âm thanh .wav, .mp3, .ogg hoặc .m4a.")
+        raise AudioError(N_("Chỉ nhận tệp âm thanh .wav, .mp3, .ogg hoặc .m4a."))
     if not data or len(data) > MAX_UPLOAD_BYTES:
-        raise AudioError("Tệp âm thanh phải nhỏ hơn 2 MB.")
+        raise AudioError(N_("Tệp âm thanh phải nhỏ hơn 2 MB."))
     folder = audio_dir / "uploaded"
     folder.mkdir(parents=True, exist_ok=True)
     for other in UPLOAD_TYPES:

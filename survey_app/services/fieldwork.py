@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationFailed
+from ..i18n import N_
 from ..models import (
     Assignment,
     BackCheck,
@@ -129,11 +130,11 @@ def assign(
     session: Session, *, actor: User, sample_village: SampleVillage, enumerator: User, target: int
 ) -> Assignment:
     if enumerator.role not in ("enumerator", "admin") or not enumerator.active:
-        raise ValidationFailed("Chỉ giao việc cho tài khoản điều tra viên đang hoạt động.")
+        raise ValidationFailed(N_("Chỉ giao việc cho tài khoản điều tra viên đang hoạt động."))
     if sample_village.status not in ("selected", "active"):
-        raise ValidationFailed("Thôn này không còn trong mẫu (đã thay thế hoặc chỉ là thôn dự phòng).")
+        raise ValidationFailed(N_("Thôn này không còn trong mẫu (đã thay thế hoặc chỉ là thôn dự phòng)."))
     if not 1 <= target <= 1000:
-        raise ValidationFailed("Chỉ tiêu phải từ 1 đến 1000 phiếu.")
+        raise ValidationFailed(N_("Chỉ tiêu phải từ 1 đến 1000 phiếu."))
     assignment = session.scalar(select(Assignment).where(
         Assignment.sample_village_id == sample_village.id, Assignment.enumerator_id == enumerator.id))
     if assignment is None:
@@ -158,14 +159,14 @@ def assignments_for(session: Session, *, enumerator: User) -> list[Assignment]:
 def replace_village(session: Session, *, actor: User, sample_village: SampleVillage) -> SampleVillage:
     """Drop an inaccessible village and bring in the next replacement of the same commune."""
     if sample_village.status not in ("selected", "active"):
-        raise ValidationFailed("Chỉ thay được thôn đang trong mẫu.")
+        raise ValidationFailed(N_("Chỉ thay được thôn đang trong mẫu."))
     replacement = session.scalar(
         select(SampleVillage).where(
             SampleVillage.sample_commune_id == sample_village.sample_commune_id, SampleVillage.status == "replacement",
         ).order_by(SampleVillage.rank).limit(1)
     )
     if replacement is None:
-        raise ValidationFailed("Xã này đã hết thôn dự phòng.")
+        raise ValidationFailed(N_("Xã này đã hết thôn dự phòng."))
     sample_village.status = "replaced"
     replacement.status, replacement.replaces_id, replacement.target = "active", sample_village.id, sample_village.target
     for assignment in session.scalars(select(Assignment).where(Assignment.sample_village_id == sample_village.id)):
@@ -277,7 +278,7 @@ def _add(p: Progress, outcomes: Mapping[str, int]) -> None:
 
 def set_issued(session: Session, *, actor: User, sample_village: SampleVillage, issued: int) -> None:
     if not 0 <= issued <= 100_000:
-        raise ValidationFailed("Số phiếu phát ra không hợp lệ.")
+        raise ValidationFailed(N_("Số phiếu phát ra không hợp lệ."))
     sample_village.issued = issued
     session.flush()
     audit.record(session, actor=actor, action="assignment_changed", target_type="sample_village",
@@ -306,7 +307,7 @@ def draw_backchecks(session: Session, *, actor: User | None, survey_round: Surve
     """
     rate = survey_round.backcheck_rate if rate is None else rate
     if not 0 < rate <= 1:
-        raise ValidationFailed("Tỷ lệ phúc tra phải trong khoảng (0; 1].")
+        raise ValidationFailed(N_("Tỷ lệ phúc tra phải trong khoảng (0; 1]."))
     drawn = {r for r in session.scalars(select(BackCheck.response_id).where(BackCheck.round_id == survey_round.id))}
     per_enum: dict[int, list[int]] = {}
     for enumerator_id, response_id in _completed_in_round(session, survey_round):
@@ -347,7 +348,7 @@ def record_backcheck(
 ) -> BackCheck:
     """Store the re-contact result; a different answer turns 'confirmed' into 'mismatch' and flags the response."""
     if outcome not in BACKCHECK_OUTCOMES:
-        raise ValidationFailed("Kết quả phúc tra không hợp lệ.")
+        raise ValidationFailed(N_("Kết quả phúc tra không hợp lệ."))
     response = session.get(Response, check.response_id)
     if response is None:
         raise NotFound()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import ApiToken, Assignment, Interview, PaperEntry, Response, SampleVillage, SurveyRound, User, utcnow
 from ..models.fieldwork import set_design
 from . import audit, fieldwork, submissions
@@ -46,7 +47,7 @@ _digest = token_digest
 def issue_token(session: Session, *, user: User, now: dt.datetime | None = None) -> tuple[str, ApiToken]:
     """A new bearer token for the offline app; only its hash is stored, the plain value is shown once."""
     if user.role not in FIELD_ROLES:
-        raise ValidationFailed("Chỉ điều tra viên và giám sát viên được dùng ứng dụng thu thập.")
+        raise ValidationFailed(N_("Chỉ điều tra viên và giám sát viên được dùng ứng dụng thu thập."))
     now = now or utcnow()
     plain = "dtv_" + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, token_hash=_digest(plain), created_at=now, expires_at=now + TOKEN_LIFETIME,
@@ -78,17 +79,17 @@ def user_for_token(session: Session, *, token: str | None, now: dt.datetime | No
     """The field user behind a bearer token, or TokenRefused (missing, unknown, expired, revoked)."""
     now = now or utcnow()
     if not token:
-        raise TokenRefused("missing", "Thiếu mã đăng nhập của ứng dụng. Vui lòng đăng nhập lại.")
+        raise TokenRefused("missing", N_("Thiếu mã đăng nhập của ứng dụng. Vui lòng đăng nhập lại."))
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None:
-        raise TokenRefused("invalid", "Mã đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+        raise TokenRefused("invalid", N_("Mã đăng nhập không hợp lệ. Vui lòng đăng nhập lại."))
     user = row.user
     if row.revoked_at is not None or not user.active or row.session_version != user.session_version:
-        raise TokenRefused("revoked", "Mã đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại; phiếu trên máy vẫn được giữ.")
+        raise TokenRefused("revoked", N_("Mã đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại; phiếu trên máy vẫn được giữ."))
     if row.expires_at <= now:
-        raise TokenRefused("expired", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại; phiếu trên máy vẫn được giữ.")
+        raise TokenRefused("expired", N_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại; phiếu trên máy vẫn được giữ."))
     if user.role not in FIELD_ROLES or user.must_change_password:
-        raise TokenRefused("forbidden", "Tài khoản không được dùng ứng dụng thu thập.")
+        raise TokenRefused("forbidden", N_("Tài khoản không được dùng ứng dụng thu thập."))
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         row.last_used_at = now
     return user
@@ -257,7 +258,7 @@ def sync_batch(
 ) -> list[ItemResult]:
     """Per-item results in request order; ItemResults passed in (items that failed schema checks) pass through."""
     if len(items) > MAX_BATCH:
-        raise ValidationFailed(f"Mỗi lần đồng bộ tối đa {MAX_BATCH} phiếu.")
+        raise ValidationFailed(N_("Mỗi lần đồng bộ tối đa {limit} phiếu."), limit=MAX_BATCH)
     # A UUID repeated inside one batch is handled like a re-send: same content duplicate, else conflict.
     return [item if isinstance(item, ItemResult) else sync_item(session, enumerator=enumerator, item=item, rules=rules,
                                                                   now=now) for item in items]
@@ -282,7 +283,7 @@ def paper_submission_id(survey_round: SurveyRound, sheet_code: str) -> str:
 def _clean_sheet(code: str) -> str:
     code = code.strip().upper()
     if not code or len(code) > 40 or not code.replace("-", "").replace("/", "").isalnum():
-        raise ValidationFailed("Số hiệu phiếu chỉ gồm chữ, số, '-' và '/' (tối đa 40 ký tự).")
+        raise ValidationFailed(N_("Số hiệu phiếu chỉ gồm chữ, số, '-' và '/' (tối đa 40 ký tự)."))
     return code
 
 
@@ -294,17 +295,18 @@ def enter_paper(
     second typing (by another person) is compared with the first and stored when they agree."""
     sheet_code = _clean_sheet(sheet_code)
     if sample_village.round_id != survey_round.id:
-        raise ValidationFailed("Thôn không thuộc đợt khảo sát này.")
+        raise ValidationFailed(N_("Thôn không thuộc đợt khảo sát này."))
     entries = list(session.scalars(select(PaperEntry).where(
         PaperEntry.round_id == survey_round.id, PaperEntry.sheet_code == sheet_code).order_by(PaperEntry.entry_no)))
     if any(e.response_id for e in entries) or (entries and not survey_round.double_entry):
-        raise ValidationFailed(f"Phiếu số {sheet_code} đã được nhập.")
+        raise ValidationFailed(N_("Phiếu số {sheet_code} đã được nhập."), sheet_code=sheet_code)
     if len(entries) >= 2:
-        raise ValidationFailed(f"Phiếu số {sheet_code} đã được nhập đủ hai lần; chờ giám sát viên đối chiếu.")
+        raise ValidationFailed(N_("Phiếu số {sheet_code} đã được nhập đủ hai lần; chờ giám sát viên đối chiếu."),
+                               sheet_code=sheet_code)
     if entries and entries[0].entered_by_id == actor.id:
-        raise ValidationFailed("Lần nhập thứ hai phải do người khác thực hiện.")
+        raise ValidationFailed(N_("Lần nhập thứ hai phải do người khác thực hiện."))
     if entries and entries[0].sample_village_id != sample_village.id:
-        raise ValidationFailed("Lần nhập thứ hai ghi thôn khác với lần nhập thứ nhất.")
+        raise ValidationFailed(N_("Lần nhập thứ hai ghi thôn khác với lần nhập thứ nhất."))
     entry = PaperEntry(round_id=survey_round.id, sample_village_id=sample_village.id, sheet_code=sheet_code,
                        entry_no=len(entries) + 1, questionnaire_version_id=version_id, answers=validated.answers,
                        texts=validated.texts, entered_by_id=actor.id)
@@ -342,7 +344,7 @@ def resolve_paper(
     entries = list(session.scalars(select(PaperEntry).where(
         PaperEntry.round_id == survey_round.id, PaperEntry.sheet_code == sheet_code).order_by(PaperEntry.entry_no)))
     if len(entries) != 2 or entries[0].response_id is not None:
-        raise ValidationFailed("Không có phiếu cần đối chiếu với số hiệu này.")
+        raise ValidationFailed(N_("Không có phiếu cần đối chiếu với số hiệu này."))
     response = _store_paper(session, survey_round=survey_round, sample_village=entries[0].sample_village,
                             sheet_code=sheet_code, version_id=entries[0].questionnaire_version_id, validated=validated)
     for e in entries:
@@ -369,7 +371,7 @@ def _store_paper(
 ) -> Response:
     version = q_service.get_version(session, version_id=version_id)
     if version is None or version.sector != survey_round.sector:
-        raise ValidationFailed("Bảng hỏi không đúng với đợt khảo sát.")
+        raise ValidationFailed(N_("Bảng hỏi không đúng với đợt khảo sát."))
     stored = submissions.store_response(
         session, submission_id=paper_submission_id(survey_round, sheet_code), version=version, validated=validated,
         commune_id=sample_village.sample_commune.commune_id, sector=survey_round.sector, mode="paper", language="vi",

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import KioskDevice, KioskSubmission, ReceptionPoint, Response, ResponseFlag, User, utcnow
 from ..security import Signer
 from . import abuse, audit, feedback, submissions
@@ -57,9 +58,9 @@ _digest = token_digest
 def create_kiosk(session: Session, *, actor: User, point: ReceptionPoint, label: str) -> KioskDevice:
     label = " ".join(label.split())
     if not label or len(label) > 100:
-        raise ValidationFailed("Tên máy kiosk phải có từ 1 đến 100 ký tự (ví dụ: “Quầy số 1”).")
+        raise ValidationFailed(N_("Tên máy kiosk phải có từ 1 đến 100 ký tự (ví dụ: “Quầy số 1”)."))
     if not point.active:
-        raise ValidationFailed("Điểm tiếp nhận đã bị thu hồi; không thể ghép máy kiosk.")
+        raise ValidationFailed(N_("Điểm tiếp nhận đã bị thu hồi; không thể ghép máy kiosk."))
     kiosk = KioskDevice(point_id=point.id, label=label, slug=secrets.token_urlsafe(12), created_by_id=actor.id)
     kiosk.point = point
     session.add(kiosk)
@@ -87,10 +88,10 @@ def kiosk_for_ticket(session: Session, *, signer: Signer, ticket: str) -> KioskD
     data = signer.loads(PAIRING_PURPOSE, ticket, max_age=int(PAIRING_LIFETIME.total_seconds()))
     kiosk = session.get(KioskDevice, data.get("k")) if data and isinstance(data.get("k"), int) else None
     if kiosk is None or data is None or data.get("v") != kiosk.pairing_version or kiosk.paired_at is not None:
-        raise ValidationFailed("Liên kết ghép máy không hợp lệ, đã hết hạn hoặc đã được dùng. "
-                               "Vui lòng xin quản trị viên một liên kết mới.")
+        raise ValidationFailed(N_("Liên kết ghép máy không hợp lệ, đã hết hạn hoặc đã được dùng. "
+                               "Vui lòng xin quản trị viên một liên kết mới."))
     if not kiosk.active:
-        raise ValidationFailed("Máy kiosk này đã bị thu hồi.")
+        raise ValidationFailed(N_("Máy kiosk này đã bị thu hồi."))
     return kiosk
 
 
@@ -108,7 +109,7 @@ def pair(session: Session, *, kiosk: KioskDevice, now: dt.datetime | None = None
 def reset_pairing(session: Session, *, actor: User, kiosk: KioskDevice) -> None:
     """A replaced or wiped tablet: the old token stops, a new pairing link is issued."""
     if kiosk.revoked_at is not None:
-        raise ValidationFailed("Máy kiosk đã bị thu hồi.")
+        raise ValidationFailed(N_("Máy kiosk đã bị thu hồi."))
     kiosk.token_hash = None
     kiosk.paired_at = None
     kiosk.pairing_version += 1
@@ -136,11 +137,11 @@ class TokenRefused(Exception):
 
 def kiosk_for_token(session: Session, *, token: str | None, now: dt.datetime | None = None) -> KioskDevice:
     if not token or not token.startswith(TOKEN_PREFIX):
-        raise TokenRefused("Thiếu mã của máy kiosk. Vui lòng ghép lại máy; phiếu trên máy vẫn được giữ.")
+        raise TokenRefused(N_("Thiếu mã của máy kiosk. Vui lòng ghép lại máy; phiếu trên máy vẫn được giữ."))
     # Lock the kiosk row (PostgreSQL) so two syncs of one tablet check the minimum interval one after the other.
     kiosk = session.scalar(select(KioskDevice).where(KioskDevice.token_hash == _digest(token)).with_for_update())
     if kiosk is None or not kiosk.active:
-        raise TokenRefused("Máy kiosk đã bị thu hồi hoặc được ghép lại. Vui lòng ghép lại máy; phiếu trên máy vẫn được giữ.")
+        raise TokenRefused(N_("Máy kiosk đã bị thu hồi hoặc được ghép lại. Vui lòng ghép lại máy; phiếu trên máy vẫn được giữ."))
     now = now or utcnow()
     if kiosk.last_seen_at is None or now - kiosk.last_seen_at > dt.timedelta(minutes=5):
         kiosk.last_seen_at = now
@@ -250,7 +251,7 @@ def sync_batch(
     notice_version: str | None, now: dt.datetime | None = None,
 ) -> list[ItemResult]:
     if len(items) > MAX_BATCH:
-        raise ValidationFailed(f"Mỗi lần đồng bộ tối đa {MAX_BATCH} phiếu.")
+        raise ValidationFailed(N_("Mỗi lần đồng bộ tối đa {limit} phiếu."), limit=MAX_BATCH)
     return [item if isinstance(item, ItemResult) else sync_item(session, kiosk=kiosk, item=item, rules=rules,
                                                                   notice_version=notice_version, now=now)
             for item in items]

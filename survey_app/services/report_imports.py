@@ -1,4 +1,4 @@
-"""Import of weighting data and official scores from CSV or XLSX, with a Vietnamese message per bad row.
+"""Import of weighting data and official scores from CSV or XLSX, with a message per bad row (translated where shown).
 
 Kinds and columns (first row = header):
 
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import ValidationFailed
+from ..errors import Message, ValidationFailed
 from ..i18n import N_
 from ..models import OfficialScore, PopulationMargin, ReceptionPoint, TransactionVolume
 from . import catalogue
@@ -42,14 +42,14 @@ class ImportResult:
     kind: str
     created: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
 
 
-def parse_number(value: str, name: str) -> float:
+def parse_number(value: str, name: Message) -> float:
     try:
         return float(str(value).strip().replace(",", "."))
     except ValueError:
-        raise ValidationFailed(f"{name} phải là một số.") from None
+        raise ValidationFailed(N_("{name} phải là một số."), name=name) from None
 
 
 def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
@@ -60,7 +60,7 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
         try:
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
-            raise ValidationFailed("Không đọc được tệp XLSX.") from exc
+            raise ValidationFailed(N_("Không đọc được tệp XLSX.")) from exc
         ws = wb.worksheets[0]
         values = [["" if v is None else (v.isoformat()[:10] if isinstance(v, dt.datetime | dt.date) else str(v)) for v in row]
                   for row in ws.iter_rows(values_only=True)]
@@ -68,56 +68,57 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValidationFailed("Tệp CSV phải ở mã UTF-8.") from None
+            raise ValidationFailed(N_("Tệp CSV phải ở mã UTF-8.")) from None
         values = list(csv.reader(io.StringIO(text)))
     if not values:
-        raise ValidationFailed("Tệp trống.")
+        raise ValidationFailed(N_("Tệp trống."))
     header = [h.strip().lower() for h in values[0]]
     if len(values) - 1 > MAX_ROWS:
-        raise ValidationFailed(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
+        raise ValidationFailed(N_("Tệp có quá nhiều dòng (tối đa {limit})."), limit=MAX_ROWS)
     return [dict(zip(header, [c.strip() for c in row], strict=False)) for row in values[1:] if any(c.strip() for c in row)]
 
 
-def _int(row: Mapping[str, str], key: str, label: str, lo: int = 0) -> int:
+def _int(row: Mapping[str, str], key: str, label: Message, lo: int = 0) -> int:
     try:
         value = int(float(row.get(key, "").replace(",", ".")))
-    except ValueError:
-        raise ValueError(f"{label} “{row.get(key, '')}” không phải là số nguyên") from None
+    except (ValueError, OverflowError):  # OverflowError: "1e999" parses as infinity
+        raise ValidationFailed(N_("{label} “{value}” không phải là số nguyên"), label=label, value=row.get(key, "")) from None
     if value < lo:
-        raise ValueError(f"{label} phải ≥ {lo}")
+        raise ValidationFailed(N_("{label} phải ≥ {lo}"), label=label, lo=lo)
     return value
 
 
-def _date(row: Mapping[str, str], key: str, label: str) -> dt.date:
+def _date(row: Mapping[str, str], key: str, label: Message) -> dt.date:
     raw = row.get(key, "")
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"{label} “{raw}” không đúng định dạng (YYYY-MM-DD hoặc DD/MM/YYYY)")
+    raise ValidationFailed(N_("{label} “{value}” không đúng định dạng (YYYY-MM-DD hoặc DD/MM/YYYY)"), label=label, value=raw)
 
 
 def import_file(
     session: Session, *, kind: str, filename: str, content: bytes, province_code: str, is_synthetic: bool = False,
 ) -> ImportResult:
     if kind not in KINDS:
-        raise ValidationFailed("Loại dữ liệu không hợp lệ.")
+        raise ValidationFailed(N_("Loại dữ liệu không hợp lệ."))
     result = ImportResult(kind)
     try:
         rows = read_rows(filename, content)
     except ValidationFailed as exc:
-        result.errors.append(exc.detail)
+        result.errors.append(exc.message)
         return result
     missing = [c for c in KINDS[kind] if rows and c not in rows[0]]
     if missing or not rows:
-        result.errors.append("Thiếu cột: " + ", ".join(missing) if missing else "Tệp không có dòng dữ liệu nào.")
+        result.errors.append(Message(N_("Thiếu cột: {columns}"), columns=", ".join(missing)) if missing
+                             else Message(N_("Tệp không có dòng dữ liệu nào.")))
         return result
     for number, row in enumerate(rows, start=2):
         try:
             created = _import_row(session, kind=kind, row=row, province_code=province_code, is_synthetic=is_synthetic)
-        except ValueError as exc:
-            result.errors.append(f"Dòng {number}: {exc}.")
+        except ValidationFailed as exc:
+            result.errors.append(Message(N_("Dòng {row}: {error}."), row=number, error=exc.message))
             continue
         if created:
             result.created += 1
@@ -130,16 +131,16 @@ def import_file(
 def _import_row(session: Session, *, kind: str, row: Mapping[str, str], province_code: str, is_synthetic: bool) -> bool:
     source = row.get("nguon", "").strip()[:300]
     if not source:
-        raise ValueError("thiếu nguồn số liệu (cột nguon)")
+        raise ValidationFailed(N_("thiếu nguồn số liệu (cột nguon)"))
     if kind == "population":
         commune = catalogue.get_commune(session, row.get("ma_xa", ""))
         if commune is None:
-            raise ValueError(f"không có xã/phường mã “{row.get('ma_xa', '')}”")
-        year = _int(row, "nam", "Năm", 1990)
+            raise ValidationFailed(N_("không có xã/phường mã “{code}”"), code=row.get("ma_xa", ""))
+        year = _int(row, "nam", Message(N_("Năm")), 1990)
         sex, age, eth = row.get("gioi_tinh", ""), row.get("nhom_tuoi", ""), row.get("dan_toc", "")
         if not sex or not age:
-            raise ValueError("thiếu giới tính hoặc nhóm tuổi")
-        population = _int(row, "dan_so", "Dân số")
+            raise ValidationFailed(N_("thiếu giới tính hoặc nhóm tuổi"))
+        population = _int(row, "dan_so", Message(N_("Dân số")))
         existing = session.scalar(select(PopulationMargin).where(
             PopulationMargin.commune_id == commune.id, PopulationMargin.reference_year == year,
             PopulationMargin.sex == sex, PopulationMargin.age_group == age, PopulationMargin.ethnicity == eth))
@@ -152,11 +153,11 @@ def _import_row(session: Session, *, kind: str, row: Mapping[str, str], province
     if kind == "volumes":
         point = session.scalar(select(ReceptionPoint).where(ReceptionPoint.code == row.get("ma_diem", "")))
         if point is None:
-            raise ValueError(f"không có điểm tiếp nhận mã “{row.get('ma_diem', '')}”")
-        start, end = _date(row, "tu_ngay", "Từ ngày"), _date(row, "den_ngay", "Đến ngày")
+            raise ValidationFailed(N_("không có điểm tiếp nhận mã “{code}”"), code=row.get("ma_diem", ""))
+        start, end = _date(row, "tu_ngay", Message(N_("Từ ngày"))), _date(row, "den_ngay", Message(N_("Đến ngày")))
         if end < start:
-            raise ValueError("“đến ngày” trước “từ ngày”")
-        count = _int(row, "so_giao_dich", "Số giao dịch")
+            raise ValidationFailed(N_("“đến ngày” trước “từ ngày”"))
+        count = _int(row, "so_giao_dich", Message(N_("Số giao dịch")))
         existing_v = session.scalar(select(TransactionVolume).where(
             TransactionVolume.reception_point_id == point.id, TransactionVolume.period_start == start,
             TransactionVolume.period_end == end))
@@ -177,23 +178,23 @@ def _save_score(
 ) -> bool:
     index_name = index_name.strip().upper()
     if index_name not in INDEX_NAMES:
-        raise ValueError("chỉ số phải là PAPI, SIPAS hoặc PAR_SIPAS")
+        raise ValidationFailed(N_("chỉ số phải là PAPI, SIPAS hoặc PAR_SIPAS"))
     try:
         y = int(year)
     except ValueError:
-        raise ValueError(f"năm “{year}” không hợp lệ") from None
+        raise ValidationFailed(N_("năm “{year}” không hợp lệ"), year=year) from None
     if not 2000 <= y <= 2100:
-        raise ValueError("năm phải từ 2000 đến 2100")
+        raise ValidationFailed(N_("năm phải từ 2000 đến 2100"))
     try:
         v = float(str(value).replace(",", "."))
     except ValueError:
-        raise ValueError(f"giá trị “{value}” không phải là số") from None
+        raise ValidationFailed(N_("giá trị “{value}” không phải là số"), value=value) from None
     limit = 100.0 if index_name == "SIPAS" else (80.0 if component.strip().lower() == "total" else 10.0)
     if not 0 <= v <= limit:
-        raise ValueError(f"giá trị phải từ 0 đến {limit:g}")
+        raise ValidationFailed(N_("giá trị phải từ 0 đến {limit:g}"), limit=limit)
     component = component.strip()[:40]
     if not component or not source.strip():
-        raise ValueError("thiếu thành phần hoặc nguồn")
+        raise ValidationFailed(N_("thiếu thành phần hoặc nguồn"))
     row = session.scalar(select(OfficialScore).where(
         OfficialScore.index_name == index_name, OfficialScore.province_code == province_code, OfficialScore.year == y,
         OfficialScore.component == component))
@@ -211,8 +212,8 @@ def save_official_score(session: Session, **kwargs: Any) -> None:
     """Enter one published figure by hand (admin)."""
     try:
         _save_score(session, **kwargs)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)[:1].upper() + str(exc)[1:] + ".") from exc
+    except ValidationFailed as exc:
+        raise ValidationFailed(N_("Chưa lưu được điểm số: {error}."), error=exc.message) from exc
     session.flush()
 
 

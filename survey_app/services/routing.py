@@ -149,12 +149,12 @@ def add_routing_rule(
     deadline_days: int = DEFAULT_DEADLINE_DAYS,
 ) -> RoutingRule:
     if sector not in SECTOR_LABELS:
-        raise ValidationFailed("Lĩnh vực không hợp lệ.")
+        raise ValidationFailed(N_("Lĩnh vực không hợp lệ."))
     agency = " ".join(agency.split())
     if not agency or len(agency) > 200:
-        raise ValidationFailed("Vui lòng nhập tên cơ quan chịu trách nhiệm (tối đa 200 ký tự).")
+        raise ValidationFailed(N_("Vui lòng nhập tên cơ quan chịu trách nhiệm (tối đa 200 ký tự)."))
     if not 1 <= deadline_days <= 90:
-        raise ValidationFailed("Thời hạn trả lời phải từ 1 đến 90 ngày làm việc.")
+        raise ValidationFailed(N_("Thời hạn trả lời phải từ 1 đến 90 ngày làm việc."))
     match = fold(point_match)[:120] or None
     rule = RoutingRule(sector=sector, agency=agency, commune_id=commune.id if commune else None, point_match=match,
                        deadline_days=deadline_days, active=True)
@@ -172,16 +172,16 @@ def add_keyword_rule(
 ) -> KeywordRule:
     folded = fold(keyword)
     if not folded or len(folded) > 100:
-        raise ValidationFailed("Vui lòng nhập từ khoá (tối đa 100 ký tự).")
+        raise ValidationFailed(N_("Vui lòng nhập từ khoá (tối đa 100 ký tự)."))
     if category not in CATEGORY_LABELS:
-        raise ValidationFailed("Nhóm nội dung không hợp lệ.")
+        raise ValidationFailed(N_("Nhóm nội dung không hợp lệ."))
     if sector is not None and sector not in SECTOR_LABELS:
-        raise ValidationFailed("Lĩnh vực không hợp lệ.")
+        raise ValidationFailed(N_("Lĩnh vực không hợp lệ."))
     if not -100 <= priority <= 100:
-        raise ValidationFailed("Độ ưu tiên phải từ -100 đến 100.")
+        raise ValidationFailed(N_("Độ ưu tiên phải từ -100 đến 100."))
     exists = session.scalar(select(KeywordRule.id).where(KeywordRule.keyword == folded, KeywordRule.category == category))
     if exists is not None:
-        raise ValidationFailed(f"Từ khoá “{folded}” đã có cho nhóm này.")
+        raise ValidationFailed(N_("Từ khoá “{keyword}” đã có cho nhóm này."), keyword=folded)
     rule = KeywordRule(keyword=folded, category=category, sector=sector, priority=priority)
     session.add(rule)
     session.flush()

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import ValidationFailed
+from ..errors import Message, ValidationFailed
+from ..i18n import N_
 from ..models import Commune, SampleCommune, SampleVillage, SurveyRound, User, Village
 from ..questionnaire import Sector
 from . import audit
@@ -61,20 +62,20 @@ def inclusion_probabilities(units: Sequence[Unit], n: int, *, certainty: Collect
     """π for every unit of the frame under systematic PPS of n (sums to n)."""
     keys = [u.key for u in units]
     if len(set(keys)) != len(keys):
-        raise SamplingError("Danh sách đơn vị có mã trùng nhau.")
+        raise SamplingError(N_("Danh sách đơn vị có mã trùng nhau."))
     if any(u.size < 0 for u in units):
-        raise SamplingError("Quy mô (số hộ) không được âm.")
+        raise SamplingError(N_("Quy mô (số hộ) không được âm."))
     forced = set(certainty)
     unknown = forced - set(keys)
     if unknown:
-        raise SamplingError("Đơn vị chọn chắc chắn không có trong danh sách.")
+        raise SamplingError(N_("Đơn vị chọn chắc chắn không có trong danh sách."))
     positive = [u for u in units if u.size > 0 or u.key in forced]
     if n < 1:
-        raise SamplingError("Số đơn vị cần chọn phải từ 1 trở lên.")
+        raise SamplingError(N_("Số đơn vị cần chọn phải từ 1 trở lên."))
     if n > len(positive):
-        raise SamplingError(f"Chỉ có {len(positive)} đơn vị có quy mô lớn hơn 0, không thể chọn {n}.")
+        raise SamplingError(N_("Chỉ có {count} đơn vị có quy mô lớn hơn 0, không thể chọn {n}."), count=len(positive), n=n)
     if len(forced) > n:
-        raise SamplingError("Số đơn vị chọn chắc chắn nhiều hơn số đơn vị cần chọn.")
+        raise SamplingError(N_("Số đơn vị chọn chắc chắn nhiều hơn số đơn vị cần chọn."))
     certain = set(forced)
     while True:
         rest = [u for u in positive if u.key not in certain]
@@ -95,7 +96,7 @@ def inclusion_probabilities(units: Sequence[Unit], n: int, *, certainty: Collect
     total = sum(u.size for u in rest)
     if n_rest > 0:
         if total <= 0:
-            raise SamplingError("Không đủ đơn vị có quy mô lớn hơn 0.")
+            raise SamplingError(N_("Không đủ đơn vị có quy mô lớn hơn 0."))
         for u in rest:
             probs[u.key] = n_rest * u.size / total
     return probs
@@ -153,7 +154,11 @@ OPTIONAL_HEADERS = {"lat": ("vi_do", "vĩ độ", "lat"), "lon": ("kinh_do", "ki
 class ImportResult:
     created: int
     updated: int
-    errors: list[str]
+    errors: list[Message]
+
+    def shown(self, lang: str) -> dict[str, object]:
+        """What the import page shows: the counts and each bad row in ``lang``."""
+        return {"created": self.created, "updated": self.updated, "errors": [e.translated(lang) for e in self.errors]}
 
 
 def _norm(text: str) -> str:
@@ -168,7 +173,7 @@ def read_rows(filename: str, content: bytes) -> list[list[str]]:
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # any unreadable file is the user's error, not ours
-            raise ValidationFailed("Không đọc được tệp Excel (.xlsx).") from exc
+            raise ValidationFailed(N_("Không đọc được tệp Excel (.xlsx).")) from exc
         sheet = workbook.worksheets[0]
         rows = [["" if c is None else str(c).strip() for c in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()
@@ -176,7 +181,7 @@ def read_rows(filename: str, content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed("Tệp CSV phải được lưu với mã UTF-8.") from exc
+        raise ValidationFailed(N_("Tệp CSV phải được lưu với mã UTF-8.")) from exc
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
@@ -208,7 +213,7 @@ def _coordinates(cells: Sequence[str], columns: Mapping[str, int]) -> tuple[floa
 def import_villages(session: Session, *, rows: Sequence[Sequence[str]], actor: User | None) -> ImportResult:
     """Create or update villages; a bad row is reported (in Vietnamese, with its line number) and skipped."""
     if not rows:
-        raise ValidationFailed("Tệp không có dữ liệu.")
+        raise ValidationFailed(N_("Tệp không có dữ liệu."))
     header = [_norm(c) for c in rows[0]]
     columns: dict[str, int] = {}
     for key, names in HEADERS.items():
@@ -222,10 +227,10 @@ def import_villages(session: Session, *, rows: Sequence[Sequence[str]], actor: U
             if name in names:
                 columns[key] = i
     if missing:
-        raise ValidationFailed("Dòng tiêu đề phải có các cột: ma_xa, ten_thon, so_ho (Mã xã, Tên thôn, Số hộ).")
+        raise ValidationFailed(N_("Dòng tiêu đề phải có các cột: ma_xa, ten_thon, so_ho (Mã xã, Tên thôn, Số hộ)."))
     communes = {c.code: c for c in session.scalars(select(Commune))}
     created = updated = 0
-    errors: list[str] = []
+    errors: list[Message] = []
     seen: set[tuple[int, str]] = set()
     for line, row in enumerate(rows[1:], start=2):
         cells = list(row) + [""] * (len(header) - len(row))
@@ -238,21 +243,23 @@ def import_villages(session: Session, *, rows: Sequence[Sequence[str]], actor: U
             code = code.zfill(5)  # spreadsheets drop the leading zeros of commune codes
         commune = communes.get(code)
         if commune is None:
-            errors.append(f"Dòng {line}: không tìm thấy xã/phường có mã “{code}”.")
+            errors.append(Message(N_("Dòng {row}: không tìm thấy xã/phường có mã “{code}”."), row=line, code=code))
             continue
         if not name or len(name) > 120:
-            errors.append(f"Dòng {line}: thiếu tên thôn/bản (hoặc dài quá 120 ký tự).")
+            errors.append(Message(N_("Dòng {row}: thiếu tên thôn/bản (hoặc dài quá 120 ký tự)."), row=line))
             continue
         households = _households(raw_size)
         if households < 0 or households > 100_000:
-            errors.append(f"Dòng {line}: số hộ “{cells[columns['households']]}” không hợp lệ (phải là số nguyên từ 0).")
+            errors.append(Message(N_("Dòng {row}: số hộ “{value}” không hợp lệ (phải là số nguyên từ 0)."), row=line,
+                                  value=cells[columns["households"]]))
             continue
         coords = _coordinates(cells, columns)
         if coords is None:
-            errors.append(f"Dòng {line}: toạ độ (vĩ độ, kinh độ) không hợp lệ.")
+            errors.append(Message(N_("Dòng {row}: toạ độ (vĩ độ, kinh độ) không hợp lệ."), row=line))
             continue
         if (commune.id, name.lower()) in seen:
-            errors.append(f"Dòng {line}: thôn “{name}” của {commune.name} bị lặp trong tệp.")
+            errors.append(Message(N_("Dòng {row}: thôn “{village}” của {commune} bị lặp trong tệp."), row=line, village=name,
+                                  commune=commune.name))
             continue
         seen.add((commune.id, name.lower()))
         village = session.scalar(select(Village).where(Village.commune_id == commune.id, Village.name == name))
@@ -297,31 +304,31 @@ class PlanParameters:
 def create_plan(session: Session, *, params: PlanParameters, actor: User | None) -> SurveyRound:
     """Draw a three-stage sample from the village frame and store every stage's probability."""
     if params.sector not in {s.value for s in Sector}:
-        raise SamplingError("Lĩnh vực không hợp lệ.")
+        raise SamplingError(N_("Lĩnh vực không hợp lệ."))
     if not params.name.strip():
-        raise SamplingError("Vui lòng đặt tên đợt khảo sát.")
+        raise SamplingError(N_("Vui lòng đặt tên đợt khảo sát."))
     if params.villages_per_commune < 1 or params.interviews_per_village < 1:
-        raise SamplingError("Số thôn mỗi xã và số phiếu mỗi thôn phải từ 1 trở lên.")
+        raise SamplingError(N_("Số thôn mỗi xã và số phiếu mỗi thôn phải từ 1 trở lên."))
     if not 0 < params.backcheck_rate <= 1:
-        raise SamplingError("Tỷ lệ phúc tra phải trong khoảng (0; 1].")
+        raise SamplingError(N_("Tỷ lệ phúc tra phải trong khoảng (0; 1]."))
     villages = list(session.scalars(select(Village).order_by(Village.commune_id, Village.name)))
     by_commune: dict[int, list[Village]] = {}
     for v in villages:
         by_commune.setdefault(v.commune_id, []).append(v)
     if not by_commune:
-        raise SamplingError("Chưa có danh sách thôn/bản. Vui lòng nhập danh sách trước khi chọn mẫu.")
+        raise SamplingError(N_("Chưa có danh sách thôn/bản. Vui lòng nhập danh sách trước khi chọn mẫu."))
     communes = {c.id: c for c in session.scalars(select(Commune).where(Commune.id.in_(by_commune)))}
     code_to_id = {c.code: c.id for c in communes.values()}
     missing = [code for code in params.certainty_communes if code not in code_to_id]
     if missing:
-        raise SamplingError(f"Xã chọn chắc chắn không có trong danh sách thôn: {', '.join(missing)}.")
+        raise SamplingError(N_("Xã chọn chắc chắn không có trong danh sách thôn: {codes}."), codes=", ".join(missing))
     strata: dict[str, list[Unit]] = {}
     for cid in sorted(communes, key=lambda i: communes[i].code):
         size = sum(v.households for v in by_commune[cid])
         strata.setdefault(default_stratum(communes[cid]), []).append(Unit(cid, size))
     unknown = set(params.communes_per_stratum) - set(strata)
     if unknown:
-        raise SamplingError(f"Tầng không có trong khung mẫu: {', '.join(sorted(unknown))}.")
+        raise SamplingError(N_("Tầng không có trong khung mẫu: {strata}."), strata=", ".join(sorted(unknown)))
     survey_round = SurveyRound(
         name=params.name.strip()[:200], sector=params.sector, seed=params.seed, double_entry=params.double_entry,
         backcheck_rate=params.backcheck_rate,

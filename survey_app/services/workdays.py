@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import Holiday
 
 DEFAULT_DEADLINE_DAYS = 15
@@ -78,9 +79,9 @@ def list_holidays(session: Session, *, year: int | None = None) -> list[Holiday]
 def add_holiday(session: Session, *, day: dt.date, name: str) -> Holiday:
     name = " ".join(name.split())[:120]
     if not name:
-        raise ValidationFailed("Vui lòng nhập tên ngày nghỉ.")
+        raise ValidationFailed(N_("Vui lòng nhập tên ngày nghỉ."))
     if session.scalar(select(Holiday.id).where(Holiday.day == day)) is not None:
-        raise ValidationFailed(f"Ngày {day.strftime('%d/%m/%Y')} đã có trong danh sách ngày nghỉ.")
+        raise ValidationFailed(N_("Ngày {day} đã có trong danh sách ngày nghỉ."), day=day.strftime("%d/%m/%Y"))
     holiday = Holiday(day=day, name=name)
     session.add(holiday)
     session.flush()
@@ -95,4 +96,4 @@ def parse_day(value: str) -> dt.date:
             return dt.datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-    raise ValidationFailed("Ngày không hợp lệ (ví dụ 02/09/2026).")
+    raise ValidationFailed(N_("Ngày không hợp lệ (ví dụ 02/09/2026)."))
