@@ -1,7 +1,9 @@
 // Low-literacy mode: one question per screen, audio on demand, tap a face to answer and move on.
 // Without this script every question is shown in a long page and the form still works.
+// Also drives the desk kiosk's low-literacy variant (kiosk/easy.html): a form reset starts again at the first
+// question, and an "easy-show" event (detail: a question's fieldset) shows that question.
 (function () {
-  var form = document.getElementById("survey");
+  var form = document.querySelector("form.easy-form");
   if (!form) return;
   document.documentElement.classList.add("js");
   var qs = Array.prototype.slice.call(form.querySelectorAll(".eq"));
@@ -70,6 +72,14 @@
       if (next !== -1 && Date.now() - lastPointer < 1500) setTimeout(function () { show(next); }, 700);
       else send.hidden = !answered(qs[current]);
     }
+  });
+  function first() { return visible(qs[0]) ? 0 : Math.max(0, step(0, 1)); }
+  form.addEventListener("reset", function () {
+    setTimeout(function () { show(first()); }, 0);  // "reset" fires before the fields are cleared
+  });
+  form.addEventListener("easy-show", function (e) {
+    var i = qs.indexOf(e.detail);
+    if (i >= 0) show(i, true);
   });
   if (!visible(qs[current])) current = step(current, 1);
   show(current < 0 ? 0 : current);

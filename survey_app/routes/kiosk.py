@@ -2,7 +2,8 @@
 
 - /admin/kiosks…: an admin creates a kiosk for a point and gets a signed pairing link (and its QR code).
 - /kiosk/ghep/{ticket}: opened once on the tablet; exchanges the link for a bearer token kept in IndexedDB.
-- /kiosk/{slug}/: the kiosk page (cached by the service worker, scope /kiosk/); it shows only the public form.
+- /kiosk/{slug}/: the kiosk page (cached by the service worker, scope /kiosk/); it shows only the public form;
+  /kiosk/{slug}/de-dang/ the low-literacy variant. Both take ?lang= (every language cached for offline use).
 - POST /api/v1/kiosk/responses: the same batch protocol as POST /api/v1/interviews, with a kiosk token.
 """
 
@@ -18,15 +19,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, SignerDep, require_roles
 from ..errors import AppError, NotFound, PayloadTooLarge, ValidationFailed
+from ..i18n import LANGUAGE_NAMES, N_, pick_language
 from ..models import KioskDevice, ReceptionPoint
-from ..questionnaire import SECTOR_LABELS
+from ..questionnaire import SECTOR_LABELS, Questionnaire
 from ..services import interviews
 from ..services import kiosk as kiosk_service
 from ..services import points as points_service
 from ..services import questionnaires as q_service
 from .api_interviews import ItemResultOut, SyncResult
 from .csrf import check_same_origin
-from .public import NOTICE_VERSION
+from .public import NOTICE_VERSION, easy_context
 
 admin_router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))])
 public_router = APIRouter(prefix="/kiosk", tags=["kiosk"])
@@ -85,11 +87,11 @@ def create(
     point = session.get(ReceptionPoint, point_id)
     try:
         if point is None:
-            raise ValidationFailed("Vui lòng chọn điểm tiếp nhận.")
+            raise ValidationFailed(N_("Vui lòng chọn điểm tiếp nhận."))
         kiosk_service.create_kiosk(session, actor=user, point=point, label=label)
     except ValidationFailed as exc:
         session.rollback()
-        return _admin_page(request, session, signer, lang, user, error=exc.detail, status_code=422)
+        return _admin_page(request, session, signer, lang, user, error=exc.translated(lang), status_code=422)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.point_kiosks", point_id=point.id)), status_code=303)
 
@@ -114,7 +116,7 @@ def revoke(request: Request, kiosk_id: int, session: SessionDep, user: CurrentUs
 def pairing_qr(request: Request, kiosk_id: int, session: SessionDep, signer: SignerDep) -> Response:
     ticket = kiosk_service.pairing_ticket(signer, _kiosk(session, kiosk_id))
     if ticket is None:
-        raise NotFound("Máy kiosk đã được ghép hoặc đã bị thu hồi.")
+        raise NotFound(N_("Máy kiosk đã được ghép hoặc đã bị thu hồi."))
     svg = points_service.qr_svg(str(request.url_for("kiosk.pair_form", ticket=ticket)))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
@@ -133,7 +135,7 @@ def pair_form(request: Request, ticket: str, session: SessionDep, signer: Signer
         kiosk = kiosk_service.kiosk_for_ticket(session, signer=signer, ticket=ticket)
     except ValidationFailed as exc:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
-            request, "kiosk/pair.html", {"lang": lang, "kiosk": None, "error": exc.detail}, status_code=410)
+            request, "kiosk/pair.html", {"lang": lang, "kiosk": None, "error": exc.translated(lang)}, status_code=410)
     response: Response = templates.TemplateResponse(request, "kiosk/pair.html",
                                                     {"lang": lang, "kiosk": kiosk, "error": None})
     response.headers["Cache-Control"] = "no-store"
@@ -141,48 +143,74 @@ def pair_form(request: Request, ticket: str, session: SessionDep, signer: Signer
 
 
 @public_router.post("/ghep/{ticket}", name="kiosk.pair")
-def pair(request: Request, ticket: str, session: SessionDep, signer: SignerDep) -> JSONResponse:
+def pair(request: Request, ticket: str, session: SessionDep, signer: SignerDep, lang: LanguageDep) -> JSONResponse:
     """Exchange the pairing link for the kiosk's bearer token (shown once; the link then stops working)."""
     try:
         kiosk = kiosk_service.kiosk_for_ticket(session, signer=signer, ticket=ticket)
     except ValidationFailed as exc:
-        return JSONResponse({"detail": exc.detail}, status_code=410)
+        return JSONResponse({"detail": exc.translated(lang)}, status_code=410)
     token = kiosk_service.pair(session, kiosk=kiosk)
     session.commit()
-    return JSONResponse({"token": token, "kiosk": kiosk.slug, "url": str(request.url_for("kiosk.app", slug=kiosk.slug))},
+    return JSONResponse({"token": token, "kiosk": kiosk.slug, "url": str(request.url_for("kiosk.app", slug=kiosk.slug)),
+                         "easy_url": str(request.url_for("kiosk.easy", slug=kiosk.slug))},
                         headers={"Cache-Control": "no-store"})
 
 
 def _kiosk_by_slug(session: SessionDep, slug: str) -> KioskDevice:
     kiosk = kiosk_service.get_by_slug(session, slug=slug)
     if kiosk is None:
-        raise NotFound("Máy kiosk không tồn tại hoặc đã bị thu hồi.")
+        raise NotFound(N_("Máy kiosk không tồn tại hoặc đã bị thu hồi."))
     return kiosk
 
 
-@public_router.get("/{slug}/", name="kiosk.app")
-def app_shell(request: Request, slug: str, session: SessionDep, settings: SettingsDep, lang: LanguageDep) -> Response:
+def _languages(questionnaire: Questionnaire) -> list[tuple[str, str]]:
+    """The language switch of the citizen form: the questionnaire's languages that have an interface catalog."""
+    return [(code, LANGUAGE_NAMES[code]) for code in questionnaire.languages if code in LANGUAGE_NAMES]
+
+
+def _shell(request: Request, slug: str, session: SessionDep, settings: SettingsDep, *, easy: bool) -> Response:
     kiosk = _kiosk_by_slug(session, slug)
     version = q_service.current_for_sector(session, sector=kiosk.point.sector)
     if version is None:
-        raise NotFound("Chưa có bảng hỏi cho lĩnh vực này.")
-    templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(request, "kiosk/app.html", {
-        "lang": "vi", "kiosk": kiosk, "point": kiosk.point, "version": version, "questionnaire": q_service.parsed(version),
-        "sector_label": SECTOR_LABELS[kiosk.point.sector]["vi"], "raw": {}, "errors": {},
+        raise NotFound(N_("Chưa có bảng hỏi cho lĩnh vực này."))
+    questionnaire = q_service.parsed(version)
+    # Only ?lang= and never the cookie: a shared device starts every respondent in Vietnamese.
+    lang = pick_language(request.query_params.get("lang"), "vi")
+    labels = SECTOR_LABELS[kiosk.point.sector]
+    context: dict[str, Any] = {
+        "lang": lang, "languages": _languages(questionnaire), "ui": "easy" if easy else "form",
+        "shell": request.url_for("kiosk.easy" if easy else "kiosk.app", slug=kiosk.slug).path,
+        "kiosk": kiosk, "point": kiosk.point, "version": version, "questionnaire": questionnaire,
+        "sector_label": labels.get(lang, labels["vi"]), "raw": {}, "errors": {},
         "min_interval": settings.kiosk_min_interval_seconds, "idle_reset": settings.kiosk_idle_reset_seconds,
-    })
+    }
+    if easy:
+        context.update(easy_context(request, questionnaire, lang))
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, "kiosk/easy.html" if easy else "kiosk/app.html", context)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
+@public_router.get("/{slug}/", name="kiosk.app")
+def app_shell(request: Request, slug: str, session: SessionDep, settings: SettingsDep) -> Response:
+    return _shell(request, slug, session, settings, easy=False)
+
+
+@public_router.get("/{slug}/de-dang/", name="kiosk.easy")
+def easy_shell(request: Request, slug: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """The low-literacy variant (one question per screen, large faces, audio), chosen when the tablet is paired."""
+    return _shell(request, slug, session, settings, easy=True)
+
+
 @public_router.get("/{slug}/manifest.webmanifest", name="kiosk.manifest")
-def manifest(request: Request, slug: str, session: SessionDep) -> Response:
+def manifest(request: Request, slug: str, session: SessionDep, ui: str = "") -> Response:
     kiosk = _kiosk_by_slug(session, slug)
-    start = request.url_for("kiosk.app", slug=kiosk.slug).path
+    scope = request.url_for("kiosk.app", slug=kiosk.slug).path
+    start = request.url_for("kiosk.easy", slug=kiosk.slug).path if ui == "easy" else scope
     body = {
         "name": f"Khảo sát sự hài lòng — {kiosk.point.name}", "short_name": "Khảo sát", "lang": "vi",
-        "start_url": start, "scope": start, "display": "fullscreen", "orientation": "any",
+        "start_url": start, "scope": scope, "display": "fullscreen", "orientation": "any",
         "background_color": "#f5f7f9", "theme_color": "#0b4f8a",
         "icons": [{"src": "/static/enumerator/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
     }
@@ -193,7 +221,7 @@ def manifest(request: Request, slug: str, session: SessionDep) -> Response:
 # --- sync API ------------------------------------------------------------------------------------------
 class KioskTokenRejected(AppError):
     status_code = 401
-    public_message = "Máy kiosk chưa được ghép hoặc đã bị thu hồi."
+    public_message = N_("Máy kiosk chưa được ghép hoặc đã bị thu hồi.")
 
 
 def token_kiosk(
@@ -249,8 +277,10 @@ def sync_responses(
     of the same kiosk (by the tablet's clock) are `invalid`; many responses in a short window are flagged.
     """
     if len(batch.responses) > kiosk_service.MAX_BATCH:
-        raise PayloadTooLarge(f"Mỗi lần đồng bộ tối đa {kiosk_service.MAX_BATCH} phiếu (nhận được {len(batch.responses)}). "
-                              "Hãy chia nhỏ và gửi lại; không phiếu nào bị mất.")
+        raise PayloadTooLarge(
+            N_("Mỗi lần đồng bộ tối đa {limit} phiếu (nhận được {count}). Hãy chia nhỏ và gửi lại; không phiếu nào bị mất."),
+            limit=kiosk_service.MAX_BATCH, count=len(batch.responses),
+        )
     items = [i.model_dump() if isinstance(i, KioskResponseIn) else _schema_error(i) for i in batch.responses]
     results = kiosk_service.sync_batch(session, kiosk=kiosk, items=items, rules=kiosk_service.rules_from(settings),
                                        notice_version=NOTICE_VERSION)

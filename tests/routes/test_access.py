@@ -41,6 +41,7 @@ PUBLIC = {
     "kiosk.pair_form": "kiosk pairing page: needs the signed one-time link an admin issued",
     "kiosk.pair": "exchanges the signed one-time pairing link for the kiosk token",
     "kiosk.app": "desk kiosk page behind an unguessable id; shows only the point's public questionnaire",
+    "kiosk.easy": "low-literacy variant of the desk kiosk page (same unguessable id, same public questionnaire)",
     "kiosk.manifest": "web app manifest of the desk kiosk page (no data)",
 }
 ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")

@@ -1,7 +1,9 @@
 // The desk kiosk: one reception point's form, used by one citizen after another on a shared tablet.
 // Each response is kept on the device (IndexedDB, by UUID) and synced like the enumerator app's
 // interviews. After a response the thank-you screen stays until the minimum interval has passed, then
-// the form starts again from the first question; a half-answered form left alone is cleared.
+// the form starts again from the first question, in Vietnamese; a half-answered form left alone is cleared.
+// Two variants share this script: the citizen form (pages of questions) and the low-literacy form
+// (data-ui="easy": one question per screen, driven by static/js/easy.js).
 (function () {
   var root = document.getElementById("kiosk");
   if (!root) return;
@@ -9,12 +11,17 @@
   var $ = function (sel, r) { return (r || document).querySelector(sel); };
   var $$ = function (sel, r) { return Array.prototype.slice.call((r || document).querySelectorAll(sel)); };
   var form = $("#k-form"), start = $("#k-start"), thanks = $("#k-thanks"), unpaired = $("#k-unpaired");
+  var langs = $(".langs"), EASY = root.dataset.ui === "easy", LANG = root.dataset.lang || "vi", SHELL = root.dataset.shell;
+  var send = EASY ? $(".send button", form) : $(".finish", form);
   var INTERVAL = (+root.dataset.interval || 20) * 1000, IDLE = (+root.dataset.idle || 120) * 1000;
-  var page = 0, startedAt = null, lastTouch = Date.now(), lastAt = 0, timer = null, paired = false;
+  var CARRY = "kiosk-carry";  // answers carried over a language switch (sessionStorage, read once)
+  var page = 0, startedAt = null, lastTouch = Date.now(), lastAt = 0, timer = null, paired = false, leaving = false;
+  var text = function (key) { return root.dataset["msg" + key] || ""; };
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(root.dataset.swUrl + "?shell=" + encodeURIComponent(root.dataset.shell),
-      { scope: "/kiosk/" }).catch(function () {});
+    // The worker caches this page in every language (langs) so the switch works offline too.
+    navigator.serviceWorker.register(root.dataset.swUrl + "?shell=" + encodeURIComponent(SHELL) +
+      "&langs=" + encodeURIComponent(root.dataset.langs || ""), { scope: "/kiosk/" }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (e) { if (e.data === "synced") refresh(); });
   }
 
@@ -25,12 +32,70 @@
   window.addEventListener("popstate", function () { history.pushState({ kiosk: 1 }, "", location.href); });
   document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
   window.addEventListener("beforeunload", function (e) {
-    if (startedAt) { e.preventDefault(); e.returnValue = ""; }
+    if (startedAt && !leaving) { e.preventDefault(); e.returnValue = ""; }
+  });
+
+  // --- languages ----------------------------------------------------------------------------------
+  function langUrl(code) { return code === "vi" ? SHELL : SHELL + "?lang=" + encodeURIComponent(code); }
+  function cached(url) {
+    if (!window.caches) return Promise.resolve(false);
+    return caches.match(url).then(function (hit) { return !!hit; }, function () { return false; });
+  }
+  function go(url) { leaving = true; location.replace(url); }
+  function updateLangs() {
+    // Hidden on the thank-you screen; offline, a language shows only when its page is kept on the device.
+    if (!langs) return;
+    langs.hidden = !paired || !thanks.hidden;
+    $$("button[name=lang]", langs).forEach(function (b) {
+      if (navigator.onLine) { b.hidden = false; return; }
+      cached(langUrl(b.value)).then(function (ok) { if (!navigator.onLine) b.hidden = !ok; });
+    });
+  }
+  function snapshot() {
+    var answers = {};
+    $$("input[name], textarea[name]", form).forEach(function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
+      if (el.value.trim() === "") return;
+      (answers[el.name] = answers[el.name] || []).push(el.value);
+    });
+    var shown = EASY ? $(".eq:not([hidden])", form) : null;
+    return { answers: answers, startedAt: startedAt, page: page, question: shown ? shown.id : null, at: Date.now() };
+  }
+  function takeCarry() {
+    var raw = sessionStorage.getItem(CARRY), c = null;
+    sessionStorage.removeItem(CARRY);
+    try { c = JSON.parse(raw); } catch (e) { c = null; }
+    return c && c.answers && Math.abs(Date.now() - c.at) < 60000 ? c : null;
+  }
+  function restore(c) {
+    if (!c) return;
+    $$("input[name], textarea[name]", form).forEach(function (el) {
+      var v = c.answers[el.name] || [];
+      if (el.type === "radio" || el.type === "checkbox") el.checked = v.indexOf(el.value) >= 0;
+      else el.value = v.length ? v[0] : "";
+    });
+    startedAt = c.startedAt || new Date().toISOString();
+    lastTouch = Date.now();
+    if (EASY) {
+      var q = c.question && document.getElementById(c.question);
+      // After easy.js's own reaction to the reset (it goes to the first question in a zero-delay timer).
+      if (q) setTimeout(function () { form.dispatchEvent(new CustomEvent("easy-show", { detail: q })); }, 0);
+    } else {
+      applySkips();
+      show(c.page || 0);
+    }
+  }
+  if (langs) langs.addEventListener("click", function (e) {
+    var b = e.target.closest("button[name=lang]");
+    if (!b) return;
+    e.preventDefault();
+    if (startedAt) sessionStorage.setItem(CARRY, JSON.stringify(snapshot()));
+    go(langUrl(b.value));
   });
 
   // --- status for staff ---------------------------------------------------------------------------
   function refresh() {
-    $("#k-net").textContent = navigator.onLine ? "Có mạng" : "Mất mạng";
+    $("#k-net").textContent = navigator.onLine ? text("Online") : text("Offline");
     return Kiosk.counts().then(function (c) {
       $("#k-pending").textContent = c.pending;
       $("#k-review").textContent = c.review;
@@ -40,8 +105,7 @@
   function sync() {
     if (!navigator.onLine || !paired) return refresh();
     return Kiosk.sync(root.dataset.syncUrl).then(function (out) {
-      $("#k-status").textContent = out.auth ? "· Máy cần được ghép lại (phiếu vẫn được giữ)." :
-        out.error ? "· " + out.error : "";
+      $("#k-status").textContent = out.auth ? text("Repair") : out.error ? "· " + out.error : "";
       return refresh();
     }).catch(function () { return refresh(); });
   }
@@ -52,16 +116,18 @@
       .filter(function (el) { return (el.type !== "radio" && el.type !== "checkbox") || el.checked; })
       .map(function (el) { return el.value; }).filter(function (v) { return v.trim() !== ""; });
   }
-  function applySkips() {
-    $$(".q[data-show-if]", form).forEach(function (q) {
-      var items = JSON.parse(q.dataset.showIf), ins = JSON.parse(q.dataset.showIn), ok = true;
-      items.forEach(function (name, i) {
-        if (!values(name).some(function (x) { return ins[i].indexOf(x) >= 0; })) ok = false;
-      });
-      q.hidden = !ok;
+  function shownBySkips(q) {
+    if (!q.dataset.showIf) return true;
+    var items = JSON.parse(q.dataset.showIf), ins = JSON.parse(q.dataset.showIn);
+    return items.every(function (name, i) {
+      return values(name).some(function (x) { return ins[i].indexOf(x) >= 0; });
     });
   }
-  function show(i) {
+  function applySkips() {  // the citizen form variant; easy.js skips questions itself
+    if (!EASY) $$(".q[data-show-if]", form).forEach(function (q) { q.hidden = !shownBySkips(q); });
+  }
+  function show(i, focus) {
+    if (EASY) return;
     var pages = $$(".page", form);
     page = Math.max(0, Math.min(pages.length - 1, i));
     pages.forEach(function (p, j) { p.hidden = j !== page; });
@@ -70,25 +136,38 @@
     $(".finish", form).hidden = page !== pages.length - 1;
     $(".form-msg", form).textContent = "";
     window.scrollTo(0, 0);
+    if (focus) $("h2", pages[page]).focus();  // the pressed button may be gone: announce the new page
+  }
+  function unmark() {
+    $$(".q-err", form).forEach(function (q) { q.classList.remove("q-err"); q.removeAttribute("aria-describedby"); });
+    $(".form-msg", form).textContent = "";
   }
   function reset() {
-    form.reset();
-    $$(".q-err", form).forEach(function (q) { q.classList.remove("q-err"); });
+    form.reset();  // easy.js goes back to the first question on this event
+    unmark();
     startedAt = null;
     applySkips();
     show(0);
     thanks.hidden = true;
     start.hidden = !paired;
     unpaired.hidden = paired;
+    updateLangs();
+  }
+  function nextRespondent() {
+    // A shared device: the next person starts in Vietnamese, whatever the last one chose. Offline without a
+    // kept Vietnamese page (never expected: it is cached first) the form restarts in the current language.
+    if (LANG === "vi") { reset(); return; }
+    cached(SHELL).then(function (ok) { if (ok || navigator.onLine) go(SHELL); else reset(); });
   }
   function wait(untilMs) {
     // The thank-you screen until the next respondent may start.
     clearInterval(timer);
     start.hidden = true;
     thanks.hidden = false;
+    updateLangs();
     var tick = function () {
       var left = Math.ceil((untilMs - Date.now()) / 1000);
-      if (left <= 0) { clearInterval(timer); reset(); return; }
+      if (left <= 0) { clearInterval(timer); nextRespondent(); return; }
       $("#k-countdown").textContent = left;
     };
     tick();
@@ -96,11 +175,12 @@
   }
   function collect() {
     var answers = {}, missing = null;
-    $$(".qwrap", form).forEach(function (w) {
-      if ($(".q", w).hidden) return;
-      var v = values(w.dataset.item);
-      if (!v.length) { if (w.dataset.required === "1" && !missing) missing = w; return; }
-      answers[w.dataset.item] = w.dataset.type === "multi" ? v : v[0];
+    $$("fieldset.q[id^='q-']", form).forEach(function (q) {
+      if (!shownBySkips(q)) return;
+      var name = q.id.slice(2), v = values(name), wrap = q.closest(".qwrap");
+      var required = (wrap ? wrap.dataset.required : q.dataset.required) === "1";
+      if (!v.length) { if (required && !missing) missing = q; return; }
+      answers[name] = $("input[type=checkbox]", q) ? v : v[0];
     });
     return { answers: answers, missing: missing };
   }
@@ -108,32 +188,40 @@
     var now = Date.now();
     if (now - lastAt < INTERVAL) { wait(lastAt + INTERVAL); return; }
     var c = collect();
-    $$(".q-err", form).forEach(function (q) { q.classList.remove("q-err"); });
+    unmark();
     if (c.missing) {
-      show($$(".page", form).indexOf(c.missing.closest(".page")));
-      $(".q", c.missing).classList.add("q-err");
-      $(".form-msg", form).textContent = "Còn câu bắt buộc chưa trả lời (được đánh dấu).";
-      c.missing.scrollIntoView({ block: "center" });
+      // Marked, described by the message (an alert) and focused, as the citizen form does after a 422.
+      c.missing.classList.add("q-err");
+      c.missing.setAttribute("aria-describedby", "k-msg");
+      if (EASY) {
+        form.dispatchEvent(new CustomEvent("easy-show", { detail: c.missing }));
+      } else {
+        show($$(".page", form).indexOf(c.missing.closest(".page")));
+        c.missing.scrollIntoView({ block: "center" });
+        $("input, textarea", c.missing).focus({ preventScroll: true });
+      }
+      $(".form-msg", form).textContent = text("Missing");
       return;
     }
     var ended = new Date(now).toISOString();
-    var payload = { uuid: crypto.randomUUID(), questionnaire_version_id: +root.dataset.version, language: "vi",
+    var payload = { uuid: crypto.randomUUID(), questionnaire_version_id: +root.dataset.version, language: LANG,
       answers: c.answers, started_at: startedAt || ended, ended_at: ended };
-    $(".finish", form).disabled = true;
+    send.disabled = true;
     Kiosk.put({ uuid: payload.uuid, payload: payload, status: "pending", saved_at: ended }).then(function () {
       lastAt = now;
       startedAt = null;
       return Kiosk.setMeta({ key: "last", at: now });
     }).then(function () {
-      $(".finish", form).disabled = false;
+      send.disabled = false;
       wait(now + INTERVAL);
+      $("h1", thanks).focus();
       if ("serviceWorker" in navigator && "SyncManager" in window) {
         navigator.serviceWorker.ready.then(function (reg) { return reg.sync.register("sync-kiosk"); }).catch(function () {});
       }
       return sync();
     }).catch(function () {
-      $(".finish", form).disabled = false;
-      $(".form-msg", form).textContent = "Không lưu được phiếu trên máy. Vui lòng báo cán bộ tại quầy.";
+      send.disabled = false;
+      $(".form-msg", form).textContent = text("Unsaved");
     });
   }
 
@@ -143,23 +231,27 @@
   }
   form.addEventListener("change", function () { touched(); applySkips(); });
   form.addEventListener("input", touched);
-  form.addEventListener("submit", function (e) { e.preventDefault(); });
-  $(".next", form).addEventListener("click", function () { show(page + 1); });
-  $(".back", form).addEventListener("click", function () { show(page - 1); });
-  $(".finish", form).addEventListener("click", finish);
+  form.addEventListener("submit", function (e) { e.preventDefault(); if (EASY) finish(); });
+  if (!EASY) {
+    $(".next", form).addEventListener("click", function () { show(page + 1, true); });
+    $(".back", form).addEventListener("click", function () { show(page - 1, true); });
+    $(".finish", form).addEventListener("click", finish);
+  }
   setInterval(function () {  // a half-answered form left alone is cleared for the next person
-    if (startedAt && thanks.hidden && Date.now() - lastTouch > IDLE) reset();
+    if (startedAt && thanks.hidden && Date.now() - lastTouch > IDLE) nextRespondent();
   }, 5000);
-  window.addEventListener("online", sync);
-  window.addEventListener("offline", refresh);
+  window.addEventListener("online", function () { updateLangs(); sync(); });
+  window.addEventListener("offline", function () { updateLangs(); refresh(); });
   setInterval(sync, 30000);
 
+  var carry = takeCarry();
   Promise.all([Kiosk.meta("token"), Kiosk.meta("last")]).then(function (r) {
     paired = !!(r[0] && r[0].kiosk === root.dataset.kiosk);
     lastAt = r[1] ? +r[1].at || 0 : 0;
     if (lastAt > Date.now()) lastAt = 0;  // a clock set back must not lock the kiosk
     reset();
     if (paired && Date.now() - lastAt < INTERVAL) wait(lastAt + INTERVAL);
+    else if (paired) restore(carry);
     return sync();
   });
 })();

@@ -1,4 +1,5 @@
-// Pairing: exchange the one-time link for the kiosk's token, keep it on the device, open the kiosk page.
+// Pairing: exchange the one-time link for the kiosk's token, keep it on the device, open the kiosk page
+// (the citizen form or the low-literacy variant, as chosen on the pairing page).
 (function () {
   var box = document.getElementById("pair");
   if (!box) return;
@@ -11,7 +12,8 @@
         return res.json().then(function (body) {
           if (!res.ok) throw new Error(body.detail || "Không ghép được máy.");
           return Kiosk.setMeta({ key: "token", value: body.token, kiosk: body.kiosk }).then(function () {
-            location.replace(body.url);
+            var easy = box.querySelector("input[name=ui][value=easy]");
+            location.replace(easy && easy.checked ? body.easy_url : body.url);
           });
         });
       })
