@@ -125,6 +125,8 @@ class Response(Base):
         Index("ix_response_device_submitted", "device_hash", "submitted_at"),
         Index("ix_response_network_point_submitted", "network_hash", "reception_point_id", "submitted_at"),
         Index("ix_response_answers_point_submitted", "answers_hash", "reception_point_id", "submitted_at"),
+        # Raw exports stream one period in (submitted_at, id) order: an index range, not a scan of every row.
+        Index("ix_response_submitted_id", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,6 +168,8 @@ class User(Base):
     """A staff account. Roles and scopes are enforced on the server for every route."""
 
     __tablename__ = "app_user"
+    # The admin's user list (optionally one role) and the enumerator list: role, then user-name order.
+    __table_args__ = (Index("ix_app_user_role_username", "role", "username"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -229,7 +233,8 @@ class ResponseFlag(Base):
     """A reason to doubt a response (kept, excluded from indices while open or confirmed)."""
 
     __tablename__ = "response_flag"
-    __table_args__ = (UniqueConstraint("response_id", "reason"),)
+    # The review list pages by status, newest id first (keyset).
+    __table_args__ = (UniqueConstraint("response_id", "reason"), Index("ix_response_flag_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)

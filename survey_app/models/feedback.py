@@ -22,6 +22,10 @@ class FeedbackItem(Base):
     __table_args__ = (
         Index("ix_feedback_item_agency_status", "agency", "status"),
         Index("ix_feedback_item_sector_received", "sector", "received_at"),
+        # The inbox pages, keyset by (deadline, id): one status (or the few open ones) in deadline order, and
+        # every status ("Tất cả") walked in deadline order instead of sorting the whole table per page.
+        Index("ix_feedback_item_status_deadline_id", "status", "deadline", "id"),
+        Index("ix_feedback_item_deadline_id", "deadline", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -111,7 +111,8 @@ class SampleVillage(Base):
     (1 = first to use); ``status``: selected, replacement, replaced (dropped), active (a used replacement)."""
 
     __tablename__ = "sample_village"
-    __table_args__ = (UniqueConstraint("round_id", "village_id"),)
+    # The round page lists the sample in drawing order, keyset by id.
+    __table_args__ = (UniqueConstraint("round_id", "village_id"), Index("ix_sample_village_round_id_id", "round_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id", ondelete="CASCADE"), index=True)
@@ -227,7 +228,8 @@ class BackCheck(Base):
     """A completed interview drawn for re-contact by a supervisor (phúc tra) and its outcome."""
 
     __tablename__ = "back_check"
-    __table_args__ = (UniqueConstraint("response_id"),)
+    # The back-check page lists a round's checks in drawing order, keyset by id.
+    __table_args__ = (UniqueConstraint("response_id"), Index("ix_back_check_round_id_id", "round_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id", ondelete="CASCADE"), index=True)

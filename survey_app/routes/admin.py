@@ -9,10 +9,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_roles
 from ..errors import NotFound, ValidationFailed
+from ..i18n import N_
 from ..models import ReceptionPoint
 from ..questionnaire import SECTOR_LABELS
-from ..services import audit, catalogue
+from ..services import audit, catalogue, keyset
 from ..services import points as points_service
+from . import paging
 from .csrf import check_same_origin
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))])
@@ -37,28 +39,41 @@ def home(request: Request) -> Response:
 
 def _points_page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: CurrentUser,
-    error: str | None = None, status_code: int = 200,
+    error: str | None = None, status_code: int = 200, commune: str = "", sector: str = "", after: str = "",
 ) -> Response:
-    points = points_service.list_points(session)
+    # A province has thousands of points at national scale: one page at a time, filtered by commune and sector.
+    communes = catalogue.communes_of(session, province_code=settings.province_code)
+    commune_row = next((c for c in communes if c.code == commune), None)
+    page = points_service.page_points(
+        session, commune_id=commune_row.id if commune_row else (-1 if commune else None),
+        sector=sector if sector in SECTOR_LABELS else None, after=keyset.parse_text(after, max_length=40),
+    )
     return _render(
         request,
         "admin/points.html",
         {
             "lang": lang,
             "user": user,
-            "points": points,
+            "points": page.rows,
             "sectors": SECTOR_LABELS,
             "base_url": settings.base_url,
             "error": error,
-            "communes": catalogue.communes_of(session, province_code=settings.province_code),
+            "communes": communes,
+            "filter_commune": commune,
+            "filter_sector": sector,
+            "next_url": paging.next_url(request, "admin.points", page, param="after"),
+            "first_url": paging.first_url(request, "admin.points", param="after"),
         },
         status_code,
     )
 
 
 @router.get("/points", name="admin.points")
-def list_points(request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser) -> Response:
-    return _points_page(request, session, settings, lang, user)
+def list_points(
+    request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser,
+    commune: str = "", sector: str = "", after: str = "",
+) -> Response:
+    return _points_page(request, session, settings, lang, user, commune=commune[:10], sector=sector[:30], after=after)
 
 
 @router.post("/points", name="admin.points_create", dependencies=[Depends(check_same_origin)])
@@ -75,12 +90,12 @@ def create_point(
     commune = catalogue.get_commune(session, commune_code)
     try:
         if commune is None:
-            raise ValidationFailed("Không tìm thấy xã/phường đã chọn.")
+            raise ValidationFailed(N_("Không tìm thấy xã/phường đã chọn."))
         point = points_service.create_point(session, commune=commune, sector=sector, name=name)
         audit.record(session, actor=user, action="point_created", target_type="point", target_id=point.code)
     except ValidationFailed as exc:
         session.rollback()
-        return _points_page(request, session, settings, lang, user, error=exc.detail, status_code=422)
+        return _points_page(request, session, settings, lang, user, error=exc.translated(lang), status_code=422)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.points")), status_code=303)
 

@@ -8,12 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_roles
 from ..errors import NotFound, ValidationFailed
 from ..models import User
 from ..questionnaire import SECTOR_LABELS
-from ..services import accounts, catalogue
+from ..services import accounts, catalogue, keyset
+from . import paging
 from .csrf import check_same_origin
 
 router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[Depends(require_roles("admin"))])
@@ -23,26 +25,46 @@ def _codes(raw: str) -> list[str]:
     return [c for c in raw.replace(";", ",").replace(" ", ",").split(",") if c]
 
 
+def page_users(
+    session: Session, *, role: str | None = None, after: str | None = None, limit: int = keyset.PAGE_SIZE
+) -> keyset.Page[User]:
+    """One page in user-name order, keyset by the unique name; ix_app_user_role_username serves a role filter."""
+    stmt = select(User).order_by(User.username).limit(limit + 1)  # scopes load in one selectin query
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if after is not None:
+        stmt = stmt.where(User.username > after)
+    return keyset.page_of(list(session.scalars(stmt)), limit=limit, key=lambda u: u.username)
+
+
 def _page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: CurrentUser,
-    error: str | None = None, created: dict[str, str] | None = None, status: int = 200,
+    error: str | None = None, created: dict[str, str] | None = None, status: int = 200, role: str = "",
+    after: str = "",
 ) -> Response:
-    users = list(session.scalars(select(User).order_by(User.username)))
+    page = page_users(session, role=role if role in accounts.ROLE_LABELS else None,
+                      after=keyset.parse_text(after, max_length=80))
+    users = page.rows
     codes = {c.id: c.code for c in catalogue.communes_of(session, province_code=settings.province_code)}
     scope_codes = {
         u.id: ",".join(sorted({codes.get(s.commune_id, "") for s in u.scopes if s.commune_id is not None})) for u in users
     }
     context: dict[str, Any] = {
         "lang": lang, "user": user, "users": users, "roles": accounts.ROLE_LABELS, "sectors": SECTOR_LABELS,
-        "scope_codes": scope_codes, "error": error, "created": created,
+        "scope_codes": scope_codes, "error": error, "created": created, "filter_role": role,
+        "next_url": paging.next_url(request, "admin.users", page, param="after"),
+        "first_url": paging.first_url(request, "admin.users", param="after"),
     }
     templates = request.app.state.templates
     return templates.TemplateResponse(request, "admin/users.html", context, status_code=status)  # type: ignore[no-any-return]
 
 
 @router.get("", name="admin.users")
-def list_users(request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser) -> Response:
-    return _page(request, session, settings, lang, user)
+def list_users(
+    request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser,
+    role: str = "", after: str = "",
+) -> Response:
+    return _page(request, session, settings, lang, user, role=role[:20], after=after)
 
 
 @router.post("", name="admin.users_create", dependencies=[Depends(check_same_origin)])
@@ -60,7 +82,7 @@ def create_user(
         )
     except ValidationFailed as exc:
         session.rollback()
-        return _page(request, session, settings, lang, user, error=exc.detail, status=422)
+        return _page(request, session, settings, lang, user, error=exc.translated(lang), status=422)
     session.commit()
     # The initial password is shown once, to the admin who hands it over; it must be changed at first login.
     return _page(request, session, settings, lang, user, created={"username": username.strip(), "password": password})
@@ -80,7 +102,7 @@ def update_user(
                              commune_codes=_codes(commune_codes), active=active == "1")
     except ValidationFailed as exc:
         session.rollback()
-        return _page(request, session, settings, lang, user, error=exc.detail, status=422)
+        return _page(request, session, settings, lang, user, error=exc.translated(lang), status=422)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.users")), status_code=303)
 

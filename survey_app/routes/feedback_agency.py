@@ -11,9 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_roles
-from ..errors import NotFound, ValidationFailed
+from ..errors import Message, NotFound, ValidationFailed
+from ..i18n import N_
 from ..models import FeedbackItem, Holiday, KeywordRule, RoutingRule, User
-from ..services import audit, catalogue, feedback, routing, workdays
+from ..services import audit, catalogue, feedback, keyset, routing, workdays
+from . import paging
 from .csrf import check_same_origin
 
 STAFF = ("admin", "reviewer", "commune")
@@ -41,7 +43,7 @@ def _common(session: SessionDep, user: User, lang: str) -> dict[str, Any]:
 def inbox(
     request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser,
     status: str = "open", category: str = "", sector: str = "", commune: str = "", overdue: str = "",
-    agency: str = "", code: str = "", tao: str = "",
+    agency: str = "", code: str = "", tao: str = "", after: str = "",
 ) -> Response:
     commune_row = catalogue.get_commune(session, commune[:10]) if commune else None
     filters = feedback.InboxFilters(
@@ -49,21 +51,24 @@ def inbox(
         commune_id=commune_row.id if commune_row else (-1 if commune else None), overdue=overdue == "1",
         agency=agency[:200], code=code[:30],
     )
-    rows = feedback.inbox(session, user=user, filters=filters)
+    page = feedback.inbox(session, user=user, filters=filters, after=keyset.parse_date_id(after))
     return _render(request, "feedback/inbox.html", {
-        **_common(session, user, lang), "rows": rows, "filters": filters, "commune_code": commune[:10],
+        **_common(session, user, lang), "rows": page.rows, "filters": filters, "commune_code": commune[:10],
         "communes": catalogue.communes_of(session, province_code=settings.province_code),
         "all_agencies": feedback.assigned_agencies(session),
         "created": feedback.normalise_code(tao),
+        "next_url": paging.next_url(request, "feedback.inbox", page, param="after", drop=("tao",)),
+        "first_url": paging.first_url(request, "feedback.inbox", param="after", drop=("tao",)),
     })
 
 
 def _new_page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: User,
-    values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    values: dict[str, str] | None = None, errors: dict[str, Message] | None = None, status_code: int = 200,
 ) -> Response:
     return _render(request, "feedback/new.html", {
-        **_common(session, user, lang), "values": values or {}, "errors": errors or {},
+        **_common(session, user, lang), "values": values or {},
+        "errors": {k: m.translated(lang) for k, m in (errors or {}).items()},
         "staff_channels": feedback.STAFF_CHANNELS,
         "communes": catalogue.communes_of(session, province_code=settings.province_code),
     }, status_code)
@@ -88,12 +93,12 @@ def create(
                                            consent=consent == "1")
     errors = dict(checked.errors)
     if channel not in feedback.STAFF_CHANNELS:
-        errors["channel"] = "Vui lòng chọn kênh tiếp nhận."
+        errors["channel"] = Message(N_("Vui lòng chọn kênh tiếp nhận."))
     if sector and sector not in routing.SECTOR_LABELS:
-        errors["sector"] = "Lĩnh vực không hợp lệ."
+        errors["sector"] = Message(N_("Lĩnh vực không hợp lệ."))
     commune_row = catalogue.get_commune(session, commune) if commune else None
     if commune and commune_row is None:
-        errors["commune"] = "Không tìm thấy xã/phường đã chọn."
+        errors["commune"] = Message(N_("Không tìm thấy xã/phường đã chọn."))
     if errors:
         return _new_page(request, session, settings, lang, user, values, errors, 422)
     item = feedback.create_item(
@@ -145,14 +150,14 @@ def routing_add(
     try:
         commune_row = catalogue.get_commune(session, commune) if commune else None
         if commune and commune_row is None:
-            raise ValidationFailed("Không tìm thấy xã/phường đã chọn.")
+            raise ValidationFailed(N_("Không tìm thấy xã/phường đã chọn."))
         if not deadline_days.strip().isdigit():
-            raise ValidationFailed("Thời hạn trả lời phải là một số ngày làm việc.")
+            raise ValidationFailed(N_("Thời hạn trả lời phải là một số ngày làm việc."))
         rule = routing.add_routing_rule(session, sector=sector, agency=agency, commune=commune_row,
                                         point_match=point_match, deadline_days=int(deadline_days))
     except ValidationFailed as exc:
         session.rollback()
-        return _settings_page(request, session, settings, lang, user, exc.detail, 422)
+        return _settings_page(request, session, settings, lang, user, exc.translated(lang), 422)
     return _saved(request, session, user, "routing_rule", {"added": rule.id, "sector": sector, "agency": rule.agency})
 
 
@@ -181,12 +186,12 @@ def keyword_add(
         try:
             level = int(priority or "0")
         except ValueError:
-            raise ValidationFailed("Độ ưu tiên phải là một số nguyên.") from None
+            raise ValidationFailed(N_("Độ ưu tiên phải là một số nguyên.")) from None
         rule = routing.add_keyword_rule(session, keyword=keyword, category=category, sector=sector or None,
                                         priority=level)
     except ValidationFailed as exc:
         session.rollback()
-        return _settings_page(request, session, settings, lang, user, exc.detail, 422)
+        return _settings_page(request, session, settings, lang, user, exc.translated(lang), 422)
     return _saved(request, session, user, "keyword_rule", {"added": rule.keyword, "category": rule.category})
 
 
@@ -206,7 +211,7 @@ def holiday_add(
         holiday = workdays.add_holiday(session, day=workdays.parse_day(day), name=name)
     except ValidationFailed as exc:
         session.rollback()
-        return _settings_page(request, session, settings, lang, user, exc.detail, 422)
+        return _settings_page(request, session, settings, lang, user, exc.translated(lang), 422)
     return _saved(request, session, user, "holiday", {"added": holiday.day.isoformat()})
 
 
@@ -265,7 +270,7 @@ def _act(request: Request, session: SessionDep, settings: SettingsDep, lang: str
         action(item)
     except ValidationFailed as exc:
         session.rollback()
-        return _detail_page(request, session, settings, lang, user, item, exc.detail, 422)
+        return _detail_page(request, session, settings, lang, user, item, exc.translated(lang), 422)
     session.commit()
     if not feedback.can_see(session, user=user, item=item):  # reassigned away: back to the inbox
         return RedirectResponse(str(request.url_for("feedback.inbox")), status_code=303)

@@ -7,15 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, require_roles
-from ..errors import NotFound, ValidationFailed
+from ..errors import AppError, NotFound, ValidationFailed
+from ..i18n import N_, gettext
 from ..models import BackCheck, PaperEntry, SampleVillage, SurveyRound, User, Village
-from ..models import Response as ResponseRow
 from ..questionnaire import SECTOR_LABELS
-from ..services import fieldwork, interviews, sampling, submissions
+from ..services import fieldwork, fieldwork_lists, interviews, keyset, sampling, submissions
 from ..services import questionnaires as q_service
+from . import paging
 from .csrf import check_same_origin
 from .forms import form_lists
 
@@ -42,12 +43,13 @@ def _sample_village(session: SessionDep, survey_round: SurveyRound, sv_id: int) 
     return sv
 
 
-def _rounds_page(request: Request, session: SessionDep, user: User, lang: str, *, error: str | None = None,
+def _rounds_page(request: Request, session: SessionDep, user: User, lang: str, *, error: AppError | None = None,
                  imported: sampling.ImportResult | None = None, status: int = 200) -> Response:
     rounds = list(session.scalars(select(SurveyRound).order_by(SurveyRound.id.desc())))
-    villages = len(list(session.scalars(select(Village.id))))
+    villages = session.scalar(select(func.count()).select_from(Village)) or 0
     return _render(request, "fieldwork/rounds.html", {
-        "lang": lang, "user": user, "rounds": rounds, "village_count": villages, "error": error, "imported": imported,
+        "lang": lang, "user": user, "rounds": rounds, "village_count": villages,
+        "error": error.translated(lang) if error else None, "imported": imported.shown(lang) if imported else None,
         "sectors": SECTOR_LABELS}, status)
 
 
@@ -66,7 +68,7 @@ async def villages_import(
         result = sampling.import_villages(session, rows=rows, actor=user)
     except ValidationFailed as exc:
         session.rollback()
-        return _rounds_page(request, session, user, lang, error=exc.detail, status=422)
+        return _rounds_page(request, session, user, lang, error=exc, status=422)
     session.commit()
     return _rounds_page(request, session, user, lang, imported=result, status=422 if result.errors else 200)
 
@@ -90,27 +92,39 @@ def rounds_create(
     )
     try:
         if not params.communes_per_stratum:
-            raise ValidationFailed("Vui lòng nhập số xã/phường cần chọn ở ít nhất một tầng.")
+            raise ValidationFailed(N_("Vui lòng nhập số xã/phường cần chọn ở ít nhất một tầng."))
         survey_round = sampling.create_plan(session, params=params, actor=user)
     except ValidationFailed as exc:
         session.rollback()
-        return _rounds_page(request, session, user, lang, error=exc.detail, status=422)
+        return _rounds_page(request, session, user, lang, error=exc, status=422)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.round", round_id=survey_round.id)), 303)
 
 
 @router.get("/rounds/{round_id}", name="fieldwork.round")
 def round_detail(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep,
-                 error: str | None = None) -> Response:
+                 commune: str = "", after: str = "") -> Response:
+    return _round_page(request, round_id, session, user, lang, commune=commune, after=after)
+
+
+def _round_page(request: Request, round_id: int, session: SessionDep, user: User, lang: str,
+                error: AppError | None = None, commune: str = "", after: str = "") -> Response:
     survey_round = _round(session, round_id)
-    villages = list(session.scalars(select(SampleVillage).where(SampleVillage.round_id == round_id)
-                                    .order_by(SampleVillage.sample_commune_id, SampleVillage.status, SampleVillage.rank)))
+    communes = fieldwork_lists.sample_communes(session, round_id=round_id)
+    chosen = next((c for c in communes if str(c.id) == commune), None)
+    page = fieldwork_lists.page_sample_villages(
+        session, round_id=round_id, sample_commune_id=chosen.id if chosen else (-1 if commune else None),
+        after=keyset.parse_int(after))
+    # One list for every row's enumerator field (a <datalist>), not a <select> of all enumerators per village.
     enumerators = list(session.scalars(select(User).where(User.role == "enumerator", User.active.is_(True))
                                        .order_by(User.username)))
     return _render(request, "fieldwork/round.html", {
-        "lang": lang, "user": user, "round": survey_round, "villages": villages, "enumerators": enumerators,
+        "lang": lang, "user": user, "round": survey_round, "villages": page.rows, "enumerators": enumerators,
+        "sample_communes": communes, "filter_commune": commune,
+        "next_url": paging.next_url(request, "fieldwork.round", page, param="after", round_id=round_id),
+        "first_url": paging.first_url(request, "fieldwork.round", param="after", round_id=round_id),
         "progress": fieldwork.progress(session, survey_round=survey_round), "sector": SECTOR_LABELS[survey_round.sector],
-        "error": error})
+        "error": error.translated(lang) if error else None}, 422 if error else 200)
 
 
 @router.post("/rounds/{round_id}/assign", name="fieldwork.assign", dependencies=same_origin)
@@ -122,11 +136,11 @@ def assign(request: Request, round_id: int, session: SessionDep, user: CurrentUs
     person = session.scalar(select(User).where(User.username == enumerator))
     try:
         if person is None:
-            raise ValidationFailed("Không tìm thấy điều tra viên.")
+            raise ValidationFailed(N_("Không tìm thấy điều tra viên."))
         fieldwork.assign(session, actor=user, sample_village=sv, enumerator=person, target=target)
     except ValidationFailed as exc:
         session.rollback()
-        return round_detail(request, round_id, session, user, lang, error=exc.detail)
+        return _round_page(request, round_id, session, user, lang, error=exc)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.round", round_id=round_id)), 303)
 
@@ -139,7 +153,7 @@ def replace(request: Request, round_id: int, sv_id: int, session: SessionDep, us
         fieldwork.replace_village(session, actor=user, sample_village=_sample_village(session, survey_round, sv_id))
     except ValidationFailed as exc:
         session.rollback()
-        return round_detail(request, round_id, session, user, lang, error=exc.detail)
+        return _round_page(request, round_id, session, user, lang, error=exc)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.round", round_id=round_id)), 303)
 
@@ -153,7 +167,7 @@ def issued(request: Request, round_id: int, sv_id: int, session: SessionDep, use
                              issued=count)
     except ValidationFailed as exc:
         session.rollback()
-        return round_detail(request, round_id, session, user, lang, error=exc.detail)
+        return _round_page(request, round_id, session, user, lang, error=exc)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.round", round_id=round_id)), 303)
 
@@ -174,7 +188,7 @@ def _paper_page(request: Request, session: SessionDep, user: User, lang: str, su
                 chosen: dict[str, str] | None = None, status: int = 200) -> Response:
     version = q_service.current_for_sector(session, sector=survey_round.sector)
     if version is None:
-        raise NotFound("Chưa có bảng hỏi cho lĩnh vực này.")
+        raise NotFound(N_("Chưa có bảng hỏi cho lĩnh vực này."))
     villages = list(session.scalars(select(SampleVillage).where(
         SampleVillage.round_id == survey_round.id, SampleVillage.status.in_(("selected", "active")))))
     return _render(request, "fieldwork/paper.html", {
@@ -201,18 +215,18 @@ async def paper_submit(request: Request, round_id: int, session: SessionDep, use
     chosen = {"sheet_code": (form.get("sheet_code") or [""])[0], "sample_village_id": (form.get("sample_village_id") or [""])[0]}
     if not validated.ok:
         return _paper_page(request, session, user, lang, survey_round, validated=validated, chosen=chosen, status=422,
-                           notice="Phiếu còn câu cần sửa. Vui lòng xem các câu được đánh dấu.")
+                           notice=gettext(N_("Phiếu còn câu cần sửa. Vui lòng xem các câu được đánh dấu."), lang))
     try:
         sv_id = int(chosen["sample_village_id"] or 0)
         sv = session.get(SampleVillage, sv_id)
         if sv is None:
-            raise ValidationFailed("Vui lòng chọn thôn/bản.")
+            raise ValidationFailed(N_("Vui lòng chọn thôn/bản."))
         outcome = interviews.enter_paper(session, actor=user, survey_round=survey_round, sample_village=sv,
                                          sheet_code=chosen["sheet_code"], validated=validated, version_id=version.id)
     except ValidationFailed as exc:
         session.rollback()
         return _paper_page(request, session, user, lang, survey_round, validated=validated, chosen=chosen, status=422,
-                           notice=exc.detail)
+                           notice=exc.translated(lang))
     session.commit()
     done = "stored" if outcome.response else ("differ" if outcome.differences else "first")
     target = request.url_for("fieldwork.paper_form", round_id=round_id).include_query_params(
@@ -222,14 +236,22 @@ async def paper_submit(request: Request, round_id: int, session: SessionDep, use
 
 @router.get("/rounds/{round_id}/paper/compare", name="fieldwork.paper_compare")
 def paper_compare(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep,
-                  error: str | None = None, status: int = 200) -> Response:
+                  after: str = "") -> Response:
+    return _compare_page(request, round_id, session, user, lang, after=after)
+
+
+def _compare_page(request: Request, round_id: int, session: SessionDep, user: User, lang: str,
+                  error: AppError | None = None, after: str = "") -> Response:
     survey_round = _round(session, round_id)
-    pairs = interviews.pending_comparisons(session, survey_round=survey_round)
+    page = fieldwork_lists.page_comparisons(session, round_id=round_id, after=keyset.parse_text(after, max_length=40))
+    pairs = page.rows
     questionnaires = {p[0].questionnaire_version_id: q_service.parsed(q_service.get_version(
         session, version_id=p[0].questionnaire_version_id)) for p in pairs}  # type: ignore[arg-type]
     return _render(request, "fieldwork/compare.html", {
         "lang": lang, "user": user, "round": survey_round, "pairs": pairs, "questionnaires": questionnaires,
-        "error": error}, status)
+        "next_url": paging.next_url(request, "fieldwork.paper_compare", page, param="after", round_id=round_id),
+        "first_url": paging.first_url(request, "fieldwork.paper_compare", param="after", round_id=round_id),
+        "error": error.translated(lang) if error else None}, 422 if error else 200)
 
 
 def _as_form(values: dict[str, Any]) -> dict[str, list[str]]:
@@ -250,8 +272,8 @@ async def paper_resolve(request: Request, round_id: int, sheet_code: str, sessio
     for item_id in interviews.compare_entries(first, second):
         pick = (form.get(f"pick_{item_id}") or [""])[0]
         if pick not in ("1", "2"):
-            return paper_compare(request, round_id, session, user, lang, status=422,
-                                 error=f"Phiếu {sheet_code}: vui lòng chọn giá trị đúng cho câu {item_id}.")
+            return _compare_page(request, round_id, session, user, lang, error=ValidationFailed(
+                N_("Phiếu {sheet_code}: vui lòng chọn giá trị đúng cho câu {item}."), sheet_code=sheet_code, item=item_id))
         source = first if pick == "1" else second
         merged.pop(item_id, None)
         value = {**source.answers, **source.texts}.get(item_id)
@@ -262,12 +284,13 @@ async def paper_resolve(request: Request, round_id: int, sheet_code: str, sessio
     validated = submissions.validate_answers(q_service.parsed(version), _as_form(merged))
     try:
         if not validated.ok:
-            raise ValidationFailed(f"Phiếu {sheet_code}: các giá trị đã chọn chưa hợp lệ ({', '.join(validated.errors)}).")
+            raise ValidationFailed(N_("Phiếu {sheet_code}: các giá trị đã chọn chưa hợp lệ ({items})."), sheet_code=sheet_code,
+                                   items=", ".join(validated.errors))
         interviews.resolve_paper(session, actor=user, survey_round=survey_round, sheet_code=sheet_code,
                                  validated=validated)
     except ValidationFailed as exc:
         session.rollback()
-        return paper_compare(request, round_id, session, user, lang, status=422, error=exc.detail)
+        return _compare_page(request, round_id, session, user, lang, error=exc)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.paper_compare", round_id=round_id)), 303)
 
@@ -275,23 +298,28 @@ async def paper_resolve(request: Request, round_id: int, sheet_code: str, sessio
 # --- back-checks ----------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/backchecks", name="fieldwork.backchecks")
 def backchecks(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep,
-               error: str | None = None, status: int = 200) -> Response:
+               outcome: str = "", after: str = "") -> Response:
+    return _backchecks_page(request, round_id, session, user, lang, outcome=outcome, after=after)
+
+
+def _backchecks_page(request: Request, round_id: int, session: SessionDep, user: User, lang: str,
+                     error: AppError | None = None, outcome: str = "", after: str = "") -> Response:
     survey_round = _round(session, round_id)
-    checks = list(session.scalars(select(BackCheck).where(BackCheck.round_id == round_id).order_by(BackCheck.id)))
+    page = fieldwork_lists.page_backchecks(
+        session, round_id=round_id, outcome=outcome if outcome in fieldwork_lists.BACKCHECK_FILTERS else None,
+        after=keyset.parse_int(after))
     rows = []
-    for check in checks:
-        response = session.get(ResponseRow, check.response_id)
-        if response is None:
-            continue
-        version = q_service.get_version(session, version_id=response.questionnaire_version_id)
-        assert version is not None
-        questionnaire = q_service.parsed(version)
-        items = [questionnaire.item(i) for i in fieldwork.backcheck_items(version, response)]
-        rows.append({"check": check, "response": response, "items": items,
-                     "enumerator": session.get(User, check.enumerator_id)})
+    for row in page.rows:
+        questionnaire = q_service.parsed(row.version)
+        items = [questionnaire.item(i) for i in fieldwork.backcheck_items(row.version, row.response)]
+        # Not "items": in a template, r.items would be the dict's method (the page failed with any row).
+        rows.append({"check": row.check, "response": row.response, "questions": items, "enumerator": row.enumerator})
     return _render(request, "fieldwork/backchecks.html", {
         "lang": lang, "user": user, "round": survey_round, "rows": rows, "outcomes": fieldwork.BACKCHECK_OUTCOMES,
-        "summary": fieldwork.backcheck_summary(session, survey_round=survey_round), "error": error}, status)
+        "summary": fieldwork.backcheck_summary(session, survey_round=survey_round), "filter_outcome": outcome,
+        "next_url": paging.next_url(request, "fieldwork.backchecks", page, param="after", round_id=round_id),
+        "first_url": paging.first_url(request, "fieldwork.backchecks", param="after", round_id=round_id),
+        "error": error.translated(lang) if error else None}, 422 if error else 200)
 
 
 @router.post("/rounds/{round_id}/backchecks/draw", name="fieldwork.backchecks_draw", dependencies=same_origin)
@@ -314,6 +342,6 @@ async def backcheck_record(request: Request, check_id: int, session: SessionDep,
                                    answers=answers, note=(form.get("note") or [""])[0])
     except ValidationFailed as exc:
         session.rollback()
-        return backchecks(request, check.round_id, session, user, lang, error=exc.detail, status=422)
+        return _backchecks_page(request, check.round_id, session, user, lang, error=exc)
     session.commit()
     return RedirectResponse(str(request.url_for("fieldwork.backchecks", round_id=check.round_id)), 303)

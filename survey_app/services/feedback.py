@@ -8,16 +8,18 @@ contact details, and each such view is written to the audit trail; everyone else
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import Forbidden, Message, NotFound, ValidationFailed
 from ..i18n import N_
 from ..models import (
     Comment,
@@ -34,7 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..questionnaire import ItemRole
-from . import audit, masking, routing, workdays
+from . import audit, keyset, masking, routing, workdays
 from . import questionnaires as q_service
 from .accounts import Scope, scope_of
 
@@ -102,12 +104,12 @@ class Contact:
 
 @dataclass
 class Submission:
-    """A validated public or staff entry; ``errors`` maps a field to its Vietnamese message."""
+    """A validated public or staff entry; ``errors`` maps a field to its message (translated where shown)."""
 
     text: str
     wants_reply: bool
     contact: Contact | None
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Message] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -116,24 +118,24 @@ class Submission:
 
 def validate_submission(*, text: str, wants_reply: bool, phone: str, email: str, consent: bool) -> Submission:
     """Contact details are kept only when the citizen asked for a reply AND ticked the consent box."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     body = clean_text(text)
     if len(body) < 5:
-        errors["text"] = "Vui lòng nhập nội dung góp ý, phản ánh (ít nhất 5 ký tự)."
+        errors["text"] = Message(N_("Vui lòng nhập nội dung góp ý, phản ánh (ít nhất 5 ký tự)."))
     elif len(body) > MAX_TEXT:
-        errors["text"] = f"Nội dung quá dài (tối đa {MAX_TEXT} ký tự)."
+        errors["text"] = Message(N_("Nội dung quá dài (tối đa {max} ký tự)."), max=MAX_TEXT)
     phone = " ".join((phone or "").split())
     email = (email or "").strip()
     contact: Contact | None = None
     if phone or email:
         if not wants_reply:
-            errors["contact"] = "Chỉ để lại số điện thoại hoặc email khi Ông/Bà muốn được trả lời trực tiếp."
+            errors["contact"] = Message(N_("Chỉ để lại số điện thoại hoặc email khi Ông/Bà muốn được trả lời trực tiếp."))
         elif not consent:
-            errors["consent"] = "Vui lòng đánh dấu đồng ý để cơ quan có trách nhiệm liên hệ trả lời."
+            errors["consent"] = Message(N_("Vui lòng đánh dấu đồng ý để cơ quan có trách nhiệm liên hệ trả lời."))
         if phone and not _PHONE_OK.match(phone):
-            errors["phone"] = "Số điện thoại không hợp lệ."
+            errors["phone"] = Message(N_("Số điện thoại không hợp lệ."))
         if email and (len(email) > 200 or not _EMAIL_OK.match(email)):
-            errors["email"] = "Địa chỉ email không hợp lệ."
+            errors["email"] = Message(N_("Địa chỉ email không hợp lệ."))
         contact = Contact(phone or None, email or None)
     return Submission(text=body, wants_reply=wants_reply, contact=contact, errors=errors)
 
@@ -289,8 +291,13 @@ class InboxRow:
     overdue: bool
 
 
-def inbox(session: Session, *, user: User, filters: InboxFilters, limit: int = 200) -> list[InboxRow]:
-    stmt = select(FeedbackItem).order_by(FeedbackItem.deadline.asc(), FeedbackItem.id.desc())
+def inbox(
+    session: Session, *, user: User, filters: InboxFilters, after: tuple[dt.date | None, int] | None = None,
+    limit: int = keyset.PAGE_SIZE,
+) -> keyset.Page[InboxRow]:
+    """One page, most urgent first: deadline ascending, the oldest item first on the same day, items without a
+    deadline last. Keyset by (deadline, id); ``after`` is the last row of the previous page."""
+    stmt = select(FeedbackItem).options(joinedload(FeedbackItem.commune), joinedload(FeedbackItem.reception_point))
     if user.role == "admin":
         if filters.agency == "-":
             stmt = stmt.where(FeedbackItem.agency.is_(None))
@@ -299,15 +306,17 @@ def inbox(session: Session, *, user: User, filters: InboxFilters, limit: int = 2
     else:
         agencies = routing.agencies_of(session, user)
         if not agencies or user.role not in ("reviewer", "commune"):
-            return []
+            return keyset.Page([], None)
         stmt = stmt.where(FeedbackItem.agency.in_(sorted(agencies)))
         communes = scope_of(user).commune_ids
         if user.role == "reviewer" and communes is not None:
             stmt = stmt.where(FeedbackItem.commune_id.in_(sorted(communes)))
+    # The statuses asked for; None = every status.
+    statuses: set[str] | None = None
     if filters.status == "open":
-        stmt = stmt.where(FeedbackItem.status.in_(OPEN_STATUSES))
+        statuses = set(OPEN_STATUSES)
     elif filters.status in STATUSES:
-        stmt = stmt.where(FeedbackItem.status == filters.status)
+        statuses = {filters.status}
     if filters.category in routing.CATEGORY_LABELS:
         stmt = stmt.where(FeedbackItem.category == filters.category)
     if filters.sector in routing.SECTOR_LABELS:
@@ -316,12 +325,45 @@ def inbox(session: Session, *, user: User, filters: InboxFilters, limit: int = 2
         stmt = stmt.where(FeedbackItem.commune_id == filters.commune_id)
     today = local_today()
     if filters.overdue:
-        stmt = stmt.where(FeedbackItem.status.in_(OPEN_STATUSES), FeedbackItem.deadline < today)
+        statuses = set(OPEN_STATUSES) & (statuses if statuses is not None else set(OPEN_STATUSES))
+        stmt = stmt.where(FeedbackItem.deadline < today)
     code = normalise_code(filters.code)
     if filters.code and code:
         stmt = stmt.where(FeedbackItem.tracking_code == code)
-    rows = session.scalars(stmt.limit(limit))
-    return [InboxRow(i, _snippet(masking.mask(i.text)), is_overdue(i, today=today)) for i in rows]
+    if statuses is None:  # every status: one walk of ix_feedback_item_deadline_id
+        items = _by_deadline(session, stmt, after=after, limit=limit)
+    else:
+        # One ordered range of ix_feedback_item_status_deadline_id per status, merged: with "status IN (...)"
+        # the planner walks the deadline index through years of closed items to find the few open ones.
+        runs = [_by_deadline(session, stmt.where(FeedbackItem.status == s), after=after, limit=limit)
+                for s in sorted(statuses)]
+        items = list(heapq.merge(*runs, key=_deadline_key))[: limit + 1]
+    rows = [InboxRow(i, _snippet(masking.mask(i.text)), is_overdue(i, today=today)) for i in items]
+    return keyset.page_of(rows, limit=limit, key=lambda r: keyset.date_id(r.item.deadline, r.item.id))
+
+
+def _deadline_key(item: FeedbackItem) -> tuple[bool, dt.date, int]:
+    return item.deadline is None, item.deadline or dt.date.min, item.id
+
+
+def _by_deadline(
+    session: Session, stmt: Select[Any], *, after: tuple[dt.date | None, int] | None, limit: int,
+) -> list[FeedbackItem]:
+    """Up to ``limit + 1`` items after the cursor in (deadline, id) order, items without a deadline last. Two
+    ordered range reads instead of one OR: a row-value bound on (deadline, id) is an index range on both
+    backends, and the NULL deadlines (none are written today) are read after the dated ones."""
+    items: list[FeedbackItem] = []
+    if after is None or after[0] is not None:
+        dated = stmt.where(FeedbackItem.deadline.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(FeedbackItem.deadline, FeedbackItem.id) > tuple_(after[0], after[1]))
+        items = list(session.scalars(dated.order_by(FeedbackItem.deadline, FeedbackItem.id).limit(limit + 1)))
+    if len(items) <= limit:
+        undated = stmt.where(FeedbackItem.deadline.is_(None))
+        if after is not None and after[0] is None:
+            undated = undated.where(FeedbackItem.id > after[1])
+        items += session.scalars(undated.order_by(FeedbackItem.id).limit(limit + 1 - len(items)))
+    return items
 
 
 def _snippet(text: str, length: int = 140) -> str:
@@ -369,19 +411,22 @@ def view_item(session: Session, *, user: User, item: FeedbackItem) -> ItemView:
 
 # --- workflow -------------------------------------------------------------------------------------------
 
+def _status_label(status: str) -> Message | str:
+    return Message(STATUSES[status]) if status in STATUSES else status
+
+
 def _require_responsible(session: Session, user: User, item: FeedbackItem) -> None:
     if not is_responsible(session, user=user, item=item):
-        raise Forbidden("Chỉ cơ quan được giao xử lý mới thực hiện được thao tác này.")
+        raise Forbidden(N_("Chỉ cơ quan được giao xử lý mới thực hiện được thao tác này."))
 
 
 def change_status(session: Session, *, user: User, item: FeedbackItem, status: str, now: dt.datetime | None = None) -> None:
     _require_responsible(session, user, item)
     if status not in TRANSITIONS.get(item.status, ()):
-        raise ValidationFailed(
-            f"Không thể chuyển từ “{STATUSES.get(item.status, item.status)}” sang “{STATUSES.get(status, status)}”."
-        )
+        raise ValidationFailed(N_("Không thể chuyển từ “{current}” sang “{target}”."),
+                               current=_status_label(item.status), target=_status_label(status))
     if status == "answered" and not (item.public_answer or "").strip():
-        raise ValidationFailed("Vui lòng nhập nội dung trả lời trước khi chuyển sang “Đã trả lời”.")
+        raise ValidationFailed(N_("Vui lòng nhập nội dung trả lời trước khi chuyển sang “Đã trả lời”."))
     now = now or utcnow()
     _event(session, item, actor=user.username, kind="status", from_value=item.status, to_value=status)
     item.status = status
@@ -399,11 +444,11 @@ def answer(session: Session, *, user: User, item: FeedbackItem, text: str, now: 
     _require_responsible(session, user, item)
     body = clean_text(text, limit=MAX_ANSWER)
     if len(body) < 5:
-        raise ValidationFailed("Vui lòng nhập nội dung trả lời (ít nhất 5 ký tự).")
+        raise ValidationFailed(N_("Vui lòng nhập nội dung trả lời (ít nhất 5 ký tự)."))
     if len(body) > MAX_ANSWER:
-        raise ValidationFailed(f"Nội dung trả lời quá dài (tối đa {MAX_ANSWER} ký tự).")
+        raise ValidationFailed(N_("Nội dung trả lời quá dài (tối đa {limit} ký tự)."), limit=MAX_ANSWER)
     if item.status == "closed":
-        raise ValidationFailed("Phản ánh đã đóng; mở lại (chuyển sang “Đang xử lý”) trước khi sửa câu trả lời.")
+        raise ValidationFailed(N_("Phản ánh đã đóng; mở lại (chuyển sang “Đang xử lý”) trước khi sửa câu trả lời."))
     item.public_answer = body
     if item.status != "answered":
         now = now or utcnow()
@@ -418,9 +463,9 @@ def add_note(session: Session, *, user: User, item: FeedbackItem, text: str) -> 
     _require_responsible(session, user, item)
     body = clean_text(text)
     if not body:
-        raise ValidationFailed("Vui lòng nhập nội dung ghi chú.")
+        raise ValidationFailed(N_("Vui lòng nhập nội dung ghi chú."))
     if len(body) > MAX_TEXT:
-        raise ValidationFailed(f"Ghi chú quá dài (tối đa {MAX_TEXT} ký tự).")
+        raise ValidationFailed(N_("Ghi chú quá dài (tối đa {limit} ký tự)."), limit=MAX_TEXT)
     note = FeedbackNote(item_id=item.id, author=user.username, text=body)
     session.add(note)
     session.flush()
@@ -435,15 +480,15 @@ def reassign(session: Session, *, user: User, item: FeedbackItem, agency: str, r
     agency = " ".join((agency or "").split())
     reason = clean_text(reason, limit=500)
     if not agency or len(agency) > 200 or agency == routing.COMMUNE_AGENCY:
-        raise ValidationFailed("Vui lòng chọn cơ quan nhận (tối đa 200 ký tự).")
+        raise ValidationFailed(N_("Vui lòng chọn cơ quan nhận (tối đa 200 ký tự)."))
     if agency == item.agency:
-        raise ValidationFailed("Phản ánh đã thuộc cơ quan này.")
+        raise ValidationFailed(N_("Phản ánh đã thuộc cơ quan này."))
     if len(reason) < 5:
-        raise ValidationFailed("Vui lòng ghi lý do chuyển (ít nhất 5 ký tự).")
+        raise ValidationFailed(N_("Vui lòng ghi lý do chuyển (ít nhất 5 ký tự)."))
     if len(reason) > 500:
-        raise ValidationFailed("Lý do quá dài (tối đa 500 ký tự).")
+        raise ValidationFailed(N_("Lý do quá dài (tối đa 500 ký tự)."))
     if item.status == "closed":
-        raise ValidationFailed("Không thể chuyển phản ánh đã đóng.")
+        raise ValidationFailed(N_("Không thể chuyển phản ánh đã đóng."))
     now = now or utcnow()
     previous = item.agency
     _event(session, item, actor=user.username, kind="reassigned", from_value=previous, to_value=agency, reason=reason)
@@ -495,11 +540,11 @@ def public_status(item: FeedbackItem) -> PublicStatus:
 def rate(session: Session, *, item: FeedbackItem, rating: str, now: dt.datetime | None = None) -> None:
     """The citizen's answer to "Bạn có hài lòng với cách giải quyết?" — once, after the answer."""
     if rating not in RATING_LABELS:
-        raise ValidationFailed("Vui lòng chọn một mức độ hài lòng.")
+        raise ValidationFailed(N_("Vui lòng chọn một mức độ hài lòng."))
     if item.status not in ("answered", "closed") or item.answered_at is None:
-        raise ValidationFailed("Phản ánh chưa được trả lời nên chưa thể đánh giá.")
+        raise ValidationFailed(N_("Phản ánh chưa được trả lời nên chưa thể đánh giá."))
     if item.rating is not None:
-        raise ValidationFailed("Ông/Bà đã đánh giá cách giải quyết phản ánh này. Cảm ơn Ông/Bà!")
+        raise ValidationFailed(N_("Ông/Bà đã đánh giá cách giải quyết phản ánh này. Cảm ơn Ông/Bà!"))
     item.rating, item.rated_at = rating, now or utcnow()
     _event(session, item, actor="người dân", kind="rated", to_value=rating)
     session.flush()
@@ -597,7 +642,7 @@ def feedback_summary(session: Session, *, start: dt.date, end: dt.date, scope: S
     None means the whole province.
     """
     if end < start:
-        raise ValidationFailed("Ngày kết thúc phải sau ngày bắt đầu.")
+        raise ValidationFailed(N_("Ngày kết thúc phải sau ngày bắt đầu."))
     stmt = select(FeedbackItem, Commune.name).outerjoin(Commune, Commune.id == FeedbackItem.commune_id).where(
         FeedbackItem.received_at >= _local_midnight_utc(start),
         FeedbackItem.received_at < _local_midnight_utc(end + dt.timedelta(days=1)),

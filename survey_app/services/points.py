@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import PointNotFound, ValidationFailed
+from ..i18n import N_
 from ..models import Commune, ReceptionPoint, utcnow
 from ..questionnaire import Sector
+from .keyset import PAGE_SIZE, Page, page_of
 
 TOKEN_BYTES = 16  # 128 bits: not guessable, still a short URL
 SECTOR_PREFIX = {"health": "YT", "primary_education": "GD", "one_stop": "MC", "land_certificate": "DD"}
@@ -42,15 +44,15 @@ def create_point(
     session: Session, *, commune: Commune, sector: str, name: str, code: str | None = None
 ) -> ReceptionPoint:
     if sector not in {s.value for s in Sector}:
-        raise ValidationFailed(f"Lĩnh vực không hợp lệ: {sector}")
+        raise ValidationFailed(N_("Lĩnh vực không hợp lệ: {sectors}"), sectors=sector)
     name = " ".join(name.split())
     if not name or len(name) > 200:
-        raise ValidationFailed("Tên điểm tiếp nhận phải có từ 1 đến 200 ký tự.")
+        raise ValidationFailed(N_("Tên điểm tiếp nhận phải có từ 1 đến 200 ký tự."))
     if code is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
-        raise ValidationFailed("Mã điểm tiếp nhận chỉ gồm chữ, số, '-' và '_' (tối đa 40 ký tự).")
+        raise ValidationFailed(N_("Mã điểm tiếp nhận chỉ gồm chữ, số, '-' và '_' (tối đa 40 ký tự)."))
     code = code or _next_code(session, commune, sector)
     if session.scalar(select(ReceptionPoint.id).where(ReceptionPoint.code == code)) is not None:
-        raise ValidationFailed(f"Mã điểm tiếp nhận {code} đã tồn tại.")
+        raise ValidationFailed(N_("Mã điểm tiếp nhận {code} đã tồn tại."), code=code)
     point = ReceptionPoint(code=code, name=name, commune_id=commune.id, sector=sector, token=new_token())
     session.add(point)
     session.flush()
@@ -102,6 +104,23 @@ def list_points(
     if active_only:
         stmt = stmt.where(ReceptionPoint.active.is_(True))
     return list(session.scalars(stmt))
+
+
+def page_points(
+    session: Session, *, commune_id: int | None = None, sector: str | None = None, after: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page[ReceptionPoint]:
+    """One page of the admin list in code order, keyset by the unique code (its index serves the walk; a
+    commune's own points are few enough to sort)."""
+    stmt = (select(ReceptionPoint).options(joinedload(ReceptionPoint.commune))
+            .order_by(ReceptionPoint.code).limit(limit + 1))
+    if commune_id is not None:
+        stmt = stmt.where(ReceptionPoint.commune_id == commune_id)
+    if sector is not None:
+        stmt = stmt.where(ReceptionPoint.sector == sector)
+    if after is not None:
+        stmt = stmt.where(ReceptionPoint.code > after)
+    return page_of(list(session.scalars(stmt)), limit=limit, key=lambda p: p.code)
 
 
 EXPORT_HEADER = ("code", "name", "commune_code", "sector", "url", "active")
