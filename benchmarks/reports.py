@@ -181,7 +181,7 @@ def main() -> None:
         with TestClient(app) as client:
             client.post("/login", data={"username": "bench", "password": "bench-password-123"})
             for size in sizes:
-                sec, _ = timed(lambda size=size: grow(engine, loaded + 1, size))
+                sec, _ = timed(lambda size=size, first=loaded + 1: grow(engine, first, size))
                 table.append((size, f"insert {size - loaded:,} responses (server-side INSERT … SELECT) + VACUUM ANALYZE",
                               f"{sec:.0f} s", ""))
                 for label, value, note in measure(client, engine, size, raw_export=size <= 1_000_000,

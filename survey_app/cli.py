@@ -225,6 +225,20 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the report sums up to date now (after a bulk import or an upgrade) instead of at the first report."""
+    from .services import report_stats
+    from .services import reports as report_service
+
+    with _session(settings) as session:
+        catalogue = report_service.sector_items(session)
+        added = report_stats.refresh(session, catalogue)
+        session.commit()
+        version = report_stats.version(session)
+    print(f"Đã cập nhật số liệu tổng hợp cho báo cáo: thêm {added} phiếu (phiên bản {version}).")
+    return 0
+
+
 def cmd_audio(args: argparse.Namespace, settings: Settings) -> int:
     from .services import audio
 
@@ -339,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retention", help="delete data past its retention period").add_subparsers(dest="action", required=True)
     ret.add_parser("apply")
     sub.choices["retention"].set_defaults(func=cmd_retention)
+    rep = sub.add_parser("reports", help="report sums (sufficient statistics)").add_subparsers(dest="action", required=True)
+    rep.add_parser("refresh", help="add every pending response to the report sums now")
+    sub.choices["reports"].set_defaults(func=cmd_reports)
     aud = sub.add_parser("audio", help="audio prompts").add_subparsers(dest="action", required=True)
     aud.add_parser("build", help="synthesise missing Vietnamese prompts with espeak-ng")
     sub.choices["audio"].set_defaults(func=cmd_audio)

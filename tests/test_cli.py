@@ -59,6 +59,12 @@ def test_users_create_and_list(env: dict[str, str]) -> None:
     assert "syt\treviewer" in run(["users", "list"], env).stdout
 
 
+def test_reports_refresh_builds_the_sums_once(env: dict[str, str]) -> None:
+    first = run(["reports", "refresh"], env).stdout
+    assert "Đã cập nhật số liệu tổng hợp cho báo cáo" in first
+    assert "thêm 0 phiếu" in run(["reports", "refresh"], env).stdout  # nothing pending the second time
+
+
 def test_edited_published_questionnaire_refuses_to_start(env: dict[str, str], tmp_path: Path) -> None:
     qdir = tmp_path / "q"
     shutil.copytree(PROJECT_ROOT / "questionnaires", qdir)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..deps import SessionDep, SettingsDep
+from ..deps import LanguageDep, SessionDep, SettingsDep
 from ..errors import NotFound
+from ..i18n import LANGUAGE_NAMES, supported_languages
 from ..services import catalogue, charts, report_periods
 from ..services import reports as svc
 
@@ -17,7 +18,7 @@ PUBLIC_SETTINGS = svc.ReportSettings()  # unweighted, flagged excluded, min n 30
 
 
 @router.get("/ket-qua", name="public.results")
-def results(request: Request, session: SessionDep, settings: SettingsDep, kind: str | None = None,
+def results(request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, kind: str | None = None,
             year: str | None = None, q: str | None = None) -> Response:
     period = report_periods.parse_period(kind=kind if kind in ("six_month", "annual", "quarter") else None, year=year, q=q)
     province = catalogue.get_province(session, settings.province_code)
@@ -28,12 +29,17 @@ def results(request: Request, session: SessionDep, settings: SettingsDep, kind: 
                       province_id=province.id, sectors=sectors)
     table = svc.commune_table(session, period=period, settings=PUBLIC_SETTINGS, province_id=province.id,
                               sectors=sectors, commune_ids=None)
-    bars = [charts.Bar(r.label, r.overall.estimate if r.overall.shown else None,
+    bars = [charts.Bar(r.label.translated(lang), r.overall.estimate if r.overall.shown else None,
                        r.overall.ci_low if r.overall.shown else None, r.overall.ci_high if r.overall.shown else None,
                        r.target) for r in ov.rows]
+    languages = [(code, LANGUAGE_NAMES[code], f"?{request.url.include_query_params(lang=code).query}")
+                 for code in supported_languages() if code != lang]
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(request, "public/results.html", {
-        "lang": "vi", "province": province, "period": period, "ov": ov, "table": table, "svc": svc, "charts": charts,
-        "bars": bars, "settings": PUBLIC_SETTINGS, "sector_label": svc.sector_label, "periods": report_periods})
+        "lang": lang, "languages": languages, "province": province, "period": period, "ov": ov, "table": table,
+        "svc": svc, "charts": charts, "bars": bars, "settings": PUBLIC_SETTINGS, "sector_label": svc.sector_label,
+        "periods": report_periods})
     response.headers["Cache-Control"] = "public, max-age=300"
+    if not request.query_params.get("lang"):
+        response.headers["Vary"] = "Cookie"  # the language then comes from the cookie: a shared cache must not mix them
     return response

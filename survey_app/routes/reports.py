@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
 
 from ..config import Settings
-from ..deps import CurrentUser, SessionDep, SettingsDep, require_roles
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, get_language, require_roles
+from ..errors import AppError, Forbidden, Message, NotFound, ValidationFailed
+from ..i18n import LANGUAGE_NAMES, N_, supported_languages
 from ..models import Commune, User
-from ..services import audit, catalogue, charts, report_exports, report_imports, report_periods
+from ..services import audit, catalogue, charts, keyset, report_exports, report_imports, report_periods
 from ..services import reports as svc
 from ..services.accounts import Scope, scope_of
 from .csrf import check_same_origin
@@ -22,6 +24,7 @@ from .csrf import check_same_origin
 REPORT_ROLES = ("admin", "reviewer", "commune", "viewer")
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[Depends(require_roles(*REPORT_ROLES))])
 admin_only = [Depends(require_roles("admin")), Depends(check_same_origin)]
+LANG_COOKIE_AGE = 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,12 @@ def _province_id(session: SessionDep, settings: Settings) -> int:
     return province.id
 
 
+def _keep_lang(request: Request) -> dict[str, str]:
+    """The language asked for in the address, to carry through a redirect."""
+    lang = request.query_params.get("lang")
+    return {"lang": lang} if lang else {}
+
+
 def _bar(label: str, e: svc.Estimate, target: float | None = None) -> charts.Bar:
     if not e.shown:
         return charts.Bar(label, None, target=target)
@@ -66,11 +75,22 @@ def _sectors(scope: Scope) -> list[str]:
     return [s for s in svc.SECTORS if scope.sectors is None or s in scope.sectors]
 
 
-def _render(request: Request, template: str, user: User, params: Params, status: int = 200, **ctx: Any) -> Response:
+def _render(request: Request, template: str, user: User, params: Params, status: int = 200,
+            error: AppError | None = None, **ctx: Any) -> Response:
     templates = request.app.state.templates
-    base = {"lang": "vi", "user": user, "p": params, "scope": scope_of(user), "svc": svc, "charts": charts,
-            "periods": report_periods, "sector_label": svc.sector_label}
+    lang = get_language(request)
+    # The switch links to this same page in each other language (GET only: a form re-shown after a POST has no
+    # address of its own to reload).
+    languages = [(code, LANGUAGE_NAMES[code], f"?{request.url.include_query_params(lang=code).query}")
+                 for code in supported_languages() if code != lang] if request.method == "GET" else []
+    base = {"lang": lang, "languages": languages, "user": user, "p": params, "scope": scope_of(user), "svc": svc,
+            "charts": charts, "periods": report_periods, "sector_label": svc.sector_label,
+            "error": error.translated(lang) if error is not None else None}
     response: Response = templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+    if request.query_params.get("lang") == lang and request.cookies.get("lang") != lang:
+        # Remember the choice, so the report links (which do not carry it) and the other staff pages keep it.
+        response.set_cookie("lang", lang, max_age=LANG_COOKIE_AGE, httponly=True, samesite="lax",
+                            secure=request.app.state.settings.environment == "production")
     return response
 
 
@@ -79,25 +99,27 @@ def _computed(request: Request, user: User, params: Params, template: str, make:
     try:
         data = make()
     except svc.ReportDataError as exc:
-        return _render(request, template, user, params, status=422, error=exc.detail, **ctx)
+        return _render(request, template, user, params, status=422, error=exc, **ctx)
     return _render(request, template, user, params, **ctx, **data)
 
 
 @router.get("", name="reports.overview")
-def overview(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, params: ParamsDep) -> Response:
+def overview(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, params: ParamsDep,
+             lang: LanguageDep) -> Response:
     scope = scope_of(user)
     if scope.commune_ids is not None:  # commune officers (and commune-scoped reviewers) start at their commune
         commune = session.get(Commune, min(scope.commune_ids)) if scope.commune_ids else None
         if commune is None:
-            return RedirectResponse(f"{request.url_for('reports.communes')}?{params.qs()}", status_code=303)
+            return RedirectResponse(f"{request.url_for('reports.communes')}?{params.qs(**_keep_lang(request))}",
+                                    status_code=303)
         url = request.url_for("reports.commune", commune_code=commune.code)
-        return RedirectResponse(f"{url}?{params.qs()}", status_code=303)
+        return RedirectResponse(f"{url}?{params.qs(**_keep_lang(request))}", status_code=303)
     province_id = _province_id(session, settings)
 
     def make() -> dict[str, Any]:
         ov = svc.overview(session, period=params.period, previous_period=params.previous, settings=params.settings,
                           province_id=province_id, sectors=_sectors(scope))
-        return {"ov": ov, "bars": [_bar(r.label, r.overall, r.target) for r in ov.rows]}
+        return {"ov": ov, "bars": [_bar(r.label.translated(lang), r.overall, r.target) for r in ov.rows]}
 
     return _computed(request, user, params, "reports/overview.html", make)
 
@@ -121,9 +143,20 @@ def communes(
                 return cell.value.estimate if cell and cell.value.shown and cell.value.estimate is not None else 999.0
             rows.sort(key=key)
         codes = dict(session.query(Commune.id, Commune.code).filter(Commune.id.in_([c[0] for c in rows])).all())
-        return {"table": table, "rows": rows, "codes": codes, "sort": sort}
+        heat = [(name, [_heat_cell(table.cells.get((cid, s))) for s in table.sectors]) for cid, name in rows]
+        return {"table": table, "rows": rows, "codes": codes, "sort": sort, "heat": heat}
 
     return _computed(request, user, params, "reports/communes.html", make)
+
+
+def _heat_cell(cell: svc.Cell | None) -> charts.HeatCell | None:
+    if cell is None:
+        return None
+    v = cell.value
+    if not v.shown:
+        return charts.HeatCell(None, f"n={v.n}")
+    ci = f"{v.ci_low:.1f}–{v.ci_high:.1f}%, " if v.ci_low is not None and v.ci_high is not None else ""
+    return charts.HeatCell(v.estimate, f"{ci}n={v.n}")
 
 
 def _check_sector(scope: Scope, sector: str) -> None:
@@ -135,25 +168,28 @@ def _check_sector(scope: Scope, sector: str) -> None:
 
 @router.get("/sectors/{sector}", name="reports.sector")
 def sector(request: Request, sector: str, session: SessionDep, settings: SettingsDep, user: CurrentUser,
-           params: ParamsDep) -> Response:
+           params: ParamsDep, lang: LanguageDep, before: str = "") -> Response:
     scope = scope_of(user)
     _check_sector(scope, sector)
     province_id = _province_id(session, settings)
+    cursor = keyset.parse_time_id(before)  # comments come one keyset page at a time
 
     def make() -> dict[str, Any]:
         view = svc.sector_view(session, period=params.period, settings=params.settings, province_id=province_id,
                                sector=sector, commune_ids=scope.commune_ids)
         trend = svc.trend(session, period=params.period, settings=params.settings, province_id=province_id, sector=sector)
-        notes: list[Any] = []
+        notes = keyset.Page[Any]([], None)
         if scope.free_text:
-            notes = svc.comments(session, period=params.period, settings=params.settings, sector=sector,
-                                 commune_ids=scope.commune_ids)
+            notes = keyset.page_of(
+                svc.comments(session, period=params.period, settings=params.settings, sector=sector,
+                             commune_ids=scope.commune_ids, limit=keyset.PAGE_SIZE + 1, before=cursor),
+                limit=keyset.PAGE_SIZE, key=lambda c: keyset.time_id(c.submitted_at, c.id))
             audit.record(session, actor=user, action="comments_viewed", target_type="sector", target_id=sector,
                          details={"period": params.period.key, "count": len(notes)})
             session.commit()
-        return {"view": view, "trend": trend, "comments": notes,
+        return {"view": view, "trend": trend, "comments": notes.rows, "comments_next": notes.next_key,
                 "trend_points": [(label, e.estimate if e.shown else None) for label, e in trend],
-                "element_bars": [_bar(label, e) for _, label, e in view.elements]}
+                "element_bars": [_bar(label.translated(lang), e) for _, label, e in view.elements]}
 
     return _computed(request, user, params, "reports/sector.html", make, sector=sector)
 
@@ -175,13 +211,25 @@ def commune(request: Request, commune_code: str, session: SessionDep, settings: 
 
 @router.get("/sectors/{sector}/items/{item_id}", name="reports.item")
 def item(request: Request, sector: str, item_id: str, session: SessionDep, settings: SettingsDep, user: CurrentUser,
-         params: ParamsDep) -> Response:
+         params: ParamsDep, commune: str | None = None) -> Response:
+    """Province-wide, or in one commune (``?commune=<code>``); a commune officer only ever sees their communes."""
     scope = scope_of(user)
     _check_sector(scope, sector)
     province_id = _province_id(session, settings)
+    row = None
+    if commune:
+        row = catalogue.get_commune(session, commune)
+        if row is None or row.province_id != province_id:
+            raise NotFound()
+        if not scope.allows(commune_id=row.id):
+            raise Forbidden()
+    elif scope.commune_ids is not None:
+        row = session.scalars(select(Commune).where(Commune.id.in_(scope.commune_ids)).order_by(Commune.name)).first()
+        if row is None:
+            raise Forbidden()
     return _computed(request, user, params, "reports/item.html", lambda: {"drill": svc.item_drilldown(
         session, period=params.period, settings=params.settings, province_id=province_id, sector=sector,
-        item_id=item_id)}, sector=sector)
+        item_id=item_id, commune_id=row.id if row is not None else None)}, sector=sector, commune=row)
 
 
 # ------------------------------------------------------------------------------------ official scores, data
@@ -203,7 +251,7 @@ def official_save(
             label=label, value=value, unit=unit, source=source, actor=user.username)
     except ValidationFailed as exc:
         session.rollback()
-        return _render(request, "reports/official.html", user, params, status=422, error=exc.detail,
+        return _render(request, "reports/official.html", user, params, status=422, error=exc,
                        scores=report_imports.official_scores(session), targets=svc.targets(session))
     session.commit()
     return RedirectResponse(str(request.url_for("reports.official")), status_code=303)
@@ -213,11 +261,11 @@ def official_save(
 def targets_save(request: Request, session: SessionDep, user: CurrentUser, params: ParamsDep,
                  sector: str = Form(""), percent: str = Form("")) -> Response:
     try:
-        svc.set_target(session, sector=sector, percent=report_imports.parse_number(percent, "Chỉ tiêu"),
+        svc.set_target(session, sector=sector, percent=report_imports.parse_number(percent, Message(N_("Chỉ tiêu"))),
                        source=f"Nhập bởi {user.username}")
     except ValidationFailed as exc:
         session.rollback()
-        return _render(request, "reports/official.html", user, params, status=422, error=exc.detail,
+        return _render(request, "reports/official.html", user, params, status=422, error=exc,
                        scores=report_imports.official_scores(session), targets=svc.targets(session))
     session.commit()
     return RedirectResponse(str(request.url_for("reports.official")), status_code=303)
@@ -270,7 +318,7 @@ def export_table(
                                               settings=params.settings, province_id=province_id, scope=scope,
                                               sectors=_sectors(scope), sector=sector)
     except svc.ReportDataError as exc:
-        raise ValidationFailed(exc.detail) from exc
+        raise ValidationFailed(exc.message) from exc
     audit.record(session, actor=user, action="export", target_type=table, target_id=fmt,
                  details={"period": params.period.key, "sector": sector})
     session.commit()
@@ -302,7 +350,7 @@ def export_report(
         doc = report_exports.build_document(session, period=params.period, previous=params.previous,
                                             settings=params.settings, province=province, sectors=sectors, scope=scope)
     except svc.ReportDataError as exc:
-        raise ValidationFailed(exc.detail) from exc
+        raise ValidationFailed(exc.message) from exc
     audit.record(session, actor=user, action="export", target_type="report", target_id=fmt,
                  details={"period": params.period.key, "sectors": sectors})
     session.commit()

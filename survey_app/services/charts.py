@@ -25,7 +25,7 @@ def _x(value: float, left: float, width: float) -> float:
     return left + width * max(0.0, min(100.0, value)) / 100.0
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 640) -> Markup:
+def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 640, na_text: str = "— không đủ số phiếu") -> Markup:
     """Horizontal bars (0–100%) with the confidence interval as a whisker and the target as a tick."""
     row, left, right = 34, 230, 60
     plot = width - left - right
@@ -41,7 +41,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 640) -> Markup:
         label = b.label if len(b.label) <= 34 else b.label[:33] + "…"
         parts.append(f'<text x="{left - 8}" y="{y + 16}" class="lbl" text-anchor="end">{escape(label)}</text>')
         if b.value is None:
-            parts.append(f'<text x="{left + 4}" y="{y + 16}" class="na">— không đủ số phiếu</text>')
+            parts.append(f'<text x="{left + 4}" y="{y + 16}" class="na">{escape(na_text)}</text>')
             continue
         parts.append(f'<rect x="{left}" y="{y + 4}" width="{_x(b.value, 0, plot):.1f}" height="18" class="bar"/>')
         if b.low is not None and b.high is not None:
@@ -90,3 +90,40 @@ def heat_class(value: float | None) -> str:
         return "h-na"
     band = int(max(0, min(4, (value - 50) // 10)))
     return f"h{band}"
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    value: float | None  # percent; None = not published (suppressed) or no answers
+    note: str = ""  # tooltip: interval, n, direct or model-based
+
+
+def heat_map(
+    rows: Sequence[tuple[str, Sequence[HeatCell | None]]], columns: Sequence[str], *, title: str, na_text: str = "—",
+) -> Markup:
+    """Communes (rows) × sectors (columns): one coloured square per cell with its value, in the colour bands of
+    :func:`heat_class`; ``None`` cells (no respondent) stay blank, suppressed ones are grey with ``na_text``."""
+    left, top, cw, ch = 190, 54, 96, 22
+    width, height = left + cw * len(columns) + 8, top + ch * len(rows) + 8
+    parts = [f'<svg class="chart heat" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for j, col in enumerate(columns):
+        x = left + j * cw + cw / 2
+        label = col if len(col) <= 16 else col[:15] + "…"
+        parts.append(f'<text x="{x:.0f}" y="{top - 10}" class="axis" text-anchor="middle">{escape(label)}</text>')
+    for i, (name, cells) in enumerate(rows):
+        y = top + i * ch
+        label = name if len(name) <= 26 else name[:25] + "…"
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" class="lbl" text-anchor="end">{escape(label)}</text>')
+        for j, cell in enumerate(cells):
+            if cell is None:
+                continue
+            x = left + j * cw
+            tip = f"{name} · {columns[j]}: " + (f"{cell.value:.1f}%" if cell.value is not None else na_text)
+            tip += f" · {cell.note}" if cell.note else ""
+            parts.append(f'<g><title>{escape(tip)}</title><rect x="{x + 1}" y="{y + 1}" width="{cw - 2}" height="{ch - 2}" '
+                         f'class="{heat_class(cell.value)}"/>'
+                         f'<text x="{x + cw / 2:.0f}" y="{y + 15}" class="hv {heat_class(cell.value)}" text-anchor="middle">'
+                         f'{escape(f"{cell.value:.0f}%" if cell.value is not None else na_text)}</text></g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above

@@ -319,13 +319,15 @@ def sipas_table(
 
 def distribution_table(
     cells: Cells, keys: pd.DataFrame, sector: str, item: str, column: str, *, weighted: bool, level: float,
+    by: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """``design.proportion(column, by=["sector"], levels=1..5)`` restricted to the sector, from the cells."""
+    """``design.proportion(column, by=["sector", *by], levels=1..5)`` restricted to the sector, from the cells."""
     design = _compact_design(cells, keys, {column: {sector: item}}, weighted=weighted, value=float, sector=sector)
-    table = design.proportion(column, by=["sector"], levels=[float(v) for v in LEVELS], level=level)
+    by_all = ["sector", *by]
+    table = design.proportion(column, by=by_all, levels=[float(v) for v in LEVELS], level=level)
     table = table[table["sector"] == sector].reset_index(drop=True)
     in_s = (keys["sector"] == sector).to_numpy()
     n = sum((cells.count(f"a:{item}={lv}") for lv in LEVELS), np.zeros(len(keys)))
     w = sum((cells.weight(f"a:{item}={lv}", weighted=weighted) for lv in LEVELS), np.zeros(len(keys)))
-    sums = _domain_sums(keys[in_s].reset_index(drop=True), ["sector"], {column: (n[in_s], w[in_s])})
-    return _with_counts(table, sums, ["sector"], ["variable"])
+    sums = _domain_sums(keys[in_s].reset_index(drop=True), by_all, {column: (n[in_s], w[in_s])})
+    return _with_counts(table, sums, by_all, ["variable"])

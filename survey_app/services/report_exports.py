@@ -275,12 +275,13 @@ def to_docx(doc: ReportDocument) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- raw data
 RAW_BASE = ["ma_phieu", "thoi_diem_nop", "ma_xa", "linh_vuc", "hinh_thuc", "ma_diem", "tang", "psu", "trong_so_thiet_ke",
-            "bi_gan_co"]
+            "bi_gan_co", "tang_mau", "psu_mau"]
 RAW_LABELS = {
     "ma_phieu": "Mã phiếu", "thoi_diem_nop": "Thời điểm nộp (UTC)", "ma_xa": "Mã xã/phường", "linh_vuc": "Lĩnh vực",
     "hinh_thuc": "Hình thức thu thập", "ma_diem": "Mã điểm tiếp nhận", "tang": "Tầng (xã/phường)",
     "psu": "Đơn vị mẫu bậc một (PSU)", "trong_so_thiet_ke": "Trọng số thiết kế", "bi_gan_co": "Phiếu bị gắn cờ (1 = có)",
     "trong_so": "Trọng số của báo cáo (sau hiệu chỉnh)",
+    "tang_mau": "Tầng của mẫu điều tra hộ", "psu_mau": "Đơn vị mẫu bậc một của mẫu điều tra hộ",
 }
 
 
@@ -295,9 +296,11 @@ def _raw_items(session: Session) -> list[tuple[str, str, str]]:
 
 def _raw_query(period: Period, settings: svc.ReportSettings, province_id: int, scope: Scope) -> Any:
     stmt = (select(Response.id, Response.submitted_at, Commune.code, Response.sector, Response.mode,
-                   Response.reception_point_id, Response.commune_id, Response.flagged, Response.answers)
+                   Response.reception_point_id, Response.commune_id, Response.flagged, Response.answers,
+                   Response.stratum, Response.psu, Response.design_weight)  # type: ignore[attr-defined]
             .join(Commune, Commune.id == Response.commune_id)
-            .where(Commune.province_id == province_id, *svc._filters(period, settings)).order_by(Response.id))
+            .where(Commune.province_id == province_id, *svc._filters(period, settings))
+            .order_by(Response.submitted_at, Response.id))  # ix_response_submitted_id: an index range
     if scope.sectors is not None:
         stmt = stmt.where(Response.sector.in_(scope.sectors))
     if scope.commune_ids is not None:
@@ -306,9 +309,11 @@ def _raw_query(period: Period, settings: svc.ReportSettings, province_id: int, s
 
 
 def _raw_record(row: Any, items: Sequence[tuple[str, str, str]]) -> list[Any]:
-    rid, at, code, sector, mode, point, cid, flagged, answers = row
+    rid, at, code, sector, mode, point, cid, flagged, answers, f_stratum, f_psu, weight = row
     psu = f"p{point}" if point is not None and mode in svc.SELF_SELECTED else f"c{cid}-{mode}"
-    rec: list[Any] = [rid, at.isoformat(), code, sector, mode, point or "", cid, psu, 1, int(bool(flagged))]
+    rec: list[Any] = [rid, at.isoformat(), code, sector, mode, point or "", cid, psu,
+                      weight if weight is not None else 1, int(bool(flagged)), f_stratum or "",
+                      f"{f_stratum}/{f_psu}" if f_psu else ""]
     for _, s, item_id in items:
         rec.append((answers or {}).get(item_id, "") if s == sector else "")
     return rec
@@ -354,7 +359,7 @@ def to_stat_file(
     mode_codes = {m: k for k, m in enumerate(svc.MODES, start=1)}
     frame["linh_vuc"] = frame["linh_vuc"].map(sector_codes)
     frame["hinh_thuc"] = frame["hinh_thuc"].map(mode_codes)
-    value_labels["linh_vuc"] = {k: svc.sector_label(s) for s, k in sector_codes.items()}
+    value_labels["linh_vuc"] = {k: str(svc.sector_label(s)) for s, k in sector_codes.items()}  # pyreadstat: exact str
     value_labels["hinh_thuc"] = {k: svc.MODE_LABELS[m] for m, k in mode_codes.items()}
     frame["ma_diem"] = pd.to_numeric(frame["ma_diem"], errors="coerce")
     frame["tang"] = frame["tang"].astype("int64")

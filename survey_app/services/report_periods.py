@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..errors import ValidationFailed
+from ..errors import Message, ValidationFailed
 from ..i18n import N_
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
@@ -27,14 +27,17 @@ class Period:
     quarter: int = 0
 
     @property
-    def label(self) -> str:
+    def label(self) -> Message:
+        """Vietnamese as a string (exports); a page shows ``label.translated(lang)``."""
+        start, end = self.start.strftime("%d/%m/%Y"), self.end.strftime("%d/%m/%Y")
         if self.kind == "six_month":
-            return f"6 tháng đầu năm {self.year} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
+            return Message(N_("6 tháng đầu năm {year} ({start} – {end})"), year=self.year, start=start, end=end)
         if self.kind == "annual":
-            return f"Năm {self.year} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
+            return Message(N_("Năm {year} ({start} – {end})"), year=self.year, start=start, end=end)
         if self.kind == "quarter":
-            return f"Quý {self.quarter}/{self.year} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
-        return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+            return Message(N_("Quý {quarter}/{year} ({start} – {end})"), quarter=self.quarter, year=self.year,
+                           start=start, end=end)
+        return Message(N_("{start} – {end}"), start=start, end=end)
 
     @property
     def due(self) -> dt.date | None:
@@ -74,7 +77,7 @@ def annual(year: int) -> Period:
 
 def quarter(year: int, q: int) -> Period:
     if q not in (1, 2, 3, 4):
-        raise ValidationFailed("Quý phải là 1, 2, 3 hoặc 4.")
+        raise ValidationFailed(N_("Quý phải là 1, 2, 3 hoặc 4."))
     start = dt.date(year, 3 * q - 2, 1)
     end = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
     return Period("quarter", start, end - dt.timedelta(days=1), year=year, quarter=q)
@@ -82,9 +85,9 @@ def quarter(year: int, q: int) -> Period:
 
 def custom(start: dt.date, end: dt.date) -> Period:
     if end < start:
-        raise ValidationFailed("Ngày kết thúc phải sau ngày bắt đầu.")
+        raise ValidationFailed(N_("Ngày kết thúc phải sau ngày bắt đầu."))
     if (end - start).days > 3 * 366:
-        raise ValidationFailed("Khoảng thời gian tối đa là 3 năm.")
+        raise ValidationFailed(N_("Khoảng thời gian tối đa là 3 năm."))
     return Period("custom", start, end, year=end.year)
 
 
@@ -114,21 +117,21 @@ def current(kind: str = "six_month", *, today: dt.date | None = None) -> Period:
     return six_month(today.year)
 
 
-def _int(value: str | None, name: str, lo: int, hi: int) -> int:
+def _int(value: str | None, name: Message, lo: int, hi: int) -> int:
     try:
         number = int(value or "")
     except ValueError:
-        raise ValidationFailed(f"{name} không hợp lệ.") from None
+        raise ValidationFailed(N_("{name} không hợp lệ."), name=name) from None
     if not lo <= number <= hi:
-        raise ValidationFailed(f"{name} phải từ {lo} đến {hi}.")
+        raise ValidationFailed(N_("{name} phải từ {lo} đến {hi}."), name=name, lo=lo, hi=hi)
     return number
 
 
-def _date(value: str | None, name: str) -> dt.date:
+def _date(value: str | None, message_id: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value or "")
     except ValueError:
-        raise ValidationFailed(f"{name} không hợp lệ (định dạng YYYY-MM-DD).") from None
+        raise ValidationFailed(message_id) from None
 
 
 def parse_period(
@@ -139,14 +142,15 @@ def parse_period(
     if not kind:
         return current("six_month", today=today)
     if kind not in KINDS:
-        raise ValidationFailed("Loại kỳ báo cáo không hợp lệ.")
+        raise ValidationFailed(N_("Loại kỳ báo cáo không hợp lệ."))
     if kind == "custom":
-        return custom(_date(start, "Ngày bắt đầu"), _date(end, "Ngày kết thúc"))
+        return custom(_date(start, N_("Ngày bắt đầu không hợp lệ (định dạng YYYY-MM-DD).")),
+                      _date(end, N_("Ngày kết thúc không hợp lệ (định dạng YYYY-MM-DD).")))
     if not year:
         return current(kind, today=today)
-    y = _int(year, "Năm", 2000, 2100)
+    y = _int(year, Message(N_("Năm")), 2000, 2100)
     if kind == "six_month":
         return six_month(y)
     if kind == "annual":
         return annual(y)
-    return quarter(y, _int(q, "Quý", 1, 4))
+    return quarter(y, _int(q, Message(N_("Quý")), 1, 4))

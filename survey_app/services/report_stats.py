@@ -83,7 +83,9 @@ def version(session: Session) -> int:
 
 def pending(session: Session) -> bool:
     """Whether some response is not yet in the sums (an index-only probe of the partial index)."""
-    return session.scalar(select(ReportPending.response_id).limit(1)) is not None
+    # By the primary key: after a large refresh the table is all dead rows until vacuumed, which a plain
+    # LIMIT 1 would scan (measured: 18 ms at 200k, seconds at 10M).
+    return session.scalar(select(ReportPending.response_id).order_by(ReportPending.response_id).limit(1)) is not None
 
 
 # ---------------------------------------------------------------------------------------------- SQL
@@ -212,8 +214,9 @@ def refresh(session: Session, catalogue: Mapping[str, SectorItems], *, batch: in
     if state.signature != sig:
         session.execute(delete(ReportCellStat))
         session.execute(delete(ReportCell))
-        session.execute(text("INSERT INTO report_pending (response_id) SELECT id FROM response "
-                             "WHERE id NOT IN (SELECT response_id FROM report_pending)"))
+        # NOT EXISTS plans as an anti-join (NOT IN with a large subquery is quadratic in PostgreSQL).
+        session.execute(text("INSERT INTO report_pending (response_id) SELECT r.id FROM response r WHERE NOT EXISTS "
+                             "(SELECT 1 FROM report_pending p WHERE p.response_id = r.id)"))
         state.signature = sig
         state.version += 1
     elements = _create_work_tables(session, q, catalogue)
@@ -259,6 +262,10 @@ def ensure_fresh(session: Session, catalogue: Mapping[str, SectorItems]) -> None
 
 
 # ---------------------------------------------------------------------------------------------- retraction
+# The columns the sums are keyed or counted by (as the refresh reads them).
+WATCHED = ("submitted_at", "commune_id", "sector", "mode", "reception_point_id", "stratum", "psu", "flagged",
+           "design_weight", "answers")
+
 def response_stats(response: Mapping[str, Any], member_rows: Iterable[tuple[str, str, str]]) -> Counter[str]:
     """The stats one response contributes (counts), as the SQL computes them; used to subtract a response."""
     answers = response.get("answers")
@@ -302,13 +309,14 @@ def retract(session: Session, responses: Sequence[Mapping[str, Any]], member_row
 
 @event.listens_for(Session, "before_flush")
 def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> None:
-    """A response flagged or cleared after aggregation leaves the sums under its old state and becomes pending."""
+    """A response changed after aggregation (flagged or cleared, or any value the sums are keyed or counted by)
+    leaves the sums under its old state, read from the database, and becomes pending."""
     changed = []
     for obj in session.dirty:
         if not isinstance(obj, Response):
             continue
-        hist = inspect(obj).attrs.flagged.history
-        if not hist.has_changes() or not hist.deleted:
+        attrs = inspect(obj).attrs
+        if not any(attrs[name].history.has_changes() for name in WATCHED if name in attrs):
             continue
         # Queued means not in the sums. Lock the queue row: a concurrent refresh may be aggregating this very
         # response; after it commits the row is gone and the response counts as aggregated (PostgreSQL).
@@ -317,14 +325,11 @@ def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> 
         ).one_or_none()
         if queued is not None:
             continue
-        row = session.connection().execute(select(Response.flagged).where(Response.id == obj.id)).one_or_none()
-        if row is None:
-            continue
-        changed.append(({
-            "submitted_at": obj.submitted_at, "commune_id": obj.commune_id, "sector": obj.sector, "mode": obj.mode,
-            "reception_point_id": obj.reception_point_id, "stratum": obj.stratum, "psu": obj.psu,  # type: ignore[attr-defined]
-            "flagged": bool(row[0]), "design_weight": obj.design_weight, "answers": obj.answers,  # type: ignore[attr-defined]
-        }, obj))
+        row = session.connection().execute(
+            select(*(getattr(Response, name) for name in WATCHED)).where(Response.id == obj.id)
+        ).one_or_none()
+        if row is not None:
+            changed.append((dict(zip(WATCHED, row, strict=True)), obj))
     if not changed:
         return
     from .reports import sector_items  # the catalogue the element stats were built with

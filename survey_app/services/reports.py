@@ -1,20 +1,24 @@
-"""The bridge between stored responses and the analysis library: responses → DataFrames → ``analysis`` →
-frozen report objects. No statistic is computed anywhere else in the web application.
+"""The bridge between stored responses and the analysis library: responses → sufficient statistics or
+DataFrames → ``analysis`` → frozen report objects. No statistic is computed anywhere else in the web application.
 
 Design used for every estimate (stated on every report; see :func:`method_notes`):
 
-- one row per response in the period (all sectors and communes of the province, the chosen modes, flagged
-  responses excluded unless asked), so that every domain is estimated on the full design;
-- strata = commune; PSU = reception point for QR/kiosk answers, and commune × mode for enumerator and paper
-  questionnaires (the Response table has no design columns yet, so their design weight is 1);
+- every response of the period (all sectors and communes of the province, the chosen modes, flagged responses
+  excluded unless asked) is in the design, so that every domain is estimated on the full design;
+- unweighted: strata = commune; PSU = reception point for QR/kiosk answers, and commune × mode for enumerator
+  and paper questionnaires; weight 1;
+- design-weighted (household survey): the fieldwork round's strata, PSUs and design weights written on each
+  interview (enumerator and paper questionnaires only);
+- raked: weights 1 raked to transaction volumes per reception point and period (QR/kiosk only), or to population
+  margins sector × sex and sector × age group; SEs account for the raking (R ``svyrecvar``);
 - single-PSU strata: R's ``survey.lonely.psu = "adjust"``;
-- weights: 1 (unweighted), or raked to transaction volumes per reception point and period (QR/kiosk only),
-  or raked to population margins sector × sex and sector × age group; SEs account for the raking
-  (R ``svyrecvar``);
 - satisfied = answer 4 or 5 on a 5-level item; "na" is out of the denominator; only ``scale5`` items count.
 
-The aggregates of a period are cached per process, keyed by the period, the settings and the data version
-(max id, row count and number of flagged responses, plus the weighting tables): new data changes the key.
+Where the numbers come from: unweighted and design-weighted reports are linear in sums per cell (commune ×
+sector × mode × point × fieldwork PSU), kept in SQL by services/report_stats.py and read with one GROUP BY for
+whole-month periods, or summed from the rows for other periods (services/report_compact.py); raked reports need
+the rows (load_frame). The aggregates of a period are cached per process, keyed by the period, the settings and
+the data version (the sums' version, bumped by every change, plus the weighting tables): new data changes the key.
 """
 
 from __future__ import annotations
@@ -30,15 +34,15 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis import SurveyDesign, quality_flags, satisfied, sipas_index
 from analysis.errors import SurveyError
 from analysis.sae import fay_herriot_table, smooth_sampling_variances
 
-from ..errors import ValidationFailed
-from ..i18n import N_
+from ..errors import Message, ValidationFailed
+from ..i18n import N_, gettext, supported_languages
 from ..models import (
     Commune,
     PopulationMargin,
@@ -71,6 +75,33 @@ INDEX_OVERALL = N_("Tỷ lệ hài lòng chung (câu hỏi đánh giá chung)")
 INDEX_SIPAS = N_("Chỉ số SIPAS (trung bình 5 yếu tố)")
 
 
+class Label(Message):
+    """A text kept per language beside the code rather than in the catalog (SECTOR_LABELS, SIPAS_LABELS, the
+    questionnaire's item texts). Like a Message it is its Vietnamese text as a ``str`` (exports stay
+    Vietnamese) and ``translated(lang)`` is what a page shows, falling back to Vietnamese."""
+
+    texts: Mapping[str, str]
+
+    def __new__(cls, texts: Mapping[str, str]) -> Label:
+        text = str.__new__(cls, texts["vi"])
+        text.message_id, text.params, text.texts = texts["vi"], {}, dict(texts)
+        return text
+
+    def translated(self, lang: str) -> str:
+        return self.texts.get(lang) or self.texts["vi"]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # str's own pickling would pass the text, not the mapping
+        return (Label, (dict(self.texts),))
+
+    def __repr__(self) -> str:
+        return f"Label({dict(self.texts)!r})"
+
+    @classmethod
+    def of_messages(cls, parts: Sequence[str], separator: str = ", ") -> Label:
+        """Catalog message ids joined, e.g. the chosen collection modes, in every available language."""
+        return cls({lang: separator.join(gettext(p, lang) for p in parts) for lang in supported_languages()})
+
+
 # ---------------------------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class ReportSettings:
@@ -84,15 +115,16 @@ class ReportSettings:
     max_cv: float = 0.30
     level: float = 0.95
 
-    def describe(self) -> list[tuple[str, str]]:
+    def describe(self) -> list[tuple[Message, str]]:
+        """(setting, value) rows: Vietnamese as strings (exports), ``translated(lang)`` on a page."""
         return [
-            ("Hình thức thu thập", ", ".join(MODE_LABELS[m] for m in self.modes)),
-            ("Phiếu bị gắn cờ", "Có tính" if self.include_flagged else "Loại trừ"),
-            ("Gia quyền", WEIGHTINGS[self.weighting]),
-            ("Số phiếu tối thiểu để công bố", str(self.min_n)),
-            ("Ngưỡng hệ số biến thiên (CV)", f"{self.max_cv:.0%}"),
-            ("Ước lượng cho địa bàn nhỏ (Fay–Herriot)", "Bật" if self.sae else "Tắt"),
-            ("Độ tin cậy của khoảng", f"{self.level:.0%}"),
+            (Message(N_("Hình thức thu thập")), Label.of_messages([MODE_LABELS[m] for m in self.modes])),
+            (Message(N_("Phiếu bị gắn cờ")), Message(N_("Có tính") if self.include_flagged else N_("Loại trừ"))),
+            (Message(N_("Gia quyền")), Message(WEIGHTINGS[self.weighting])),
+            (Message(N_("Số phiếu tối thiểu để công bố")), str(self.min_n)),
+            (Message(N_("Ngưỡng hệ số biến thiên (CV)")), f"{self.max_cv:.0%}"),
+            (Message(N_("Ước lượng cho địa bàn nhỏ (Fay–Herriot)")), Message(N_("Bật") if self.sae else N_("Tắt"))),
+            (Message(N_("Độ tin cậy của khoảng")), f"{self.level:.0%}"),
         ]
 
     def query(self) -> dict[str, Any]:
@@ -106,16 +138,16 @@ def parse_settings(
 ) -> ReportSettings:
     chosen = tuple(m for m in MODES if m in set(modes or ())) or ReportSettings().modes
     if modes and set(modes) - set(MODES):
-        raise ValidationFailed("Hình thức thu thập không hợp lệ.")
+        raise ValidationFailed(N_("Hình thức thu thập không hợp lệ."))
     w = weighting or "unweighted"
     if w not in WEIGHTINGS:
-        raise ValidationFailed("Cách gia quyền không hợp lệ.")
+        raise ValidationFailed(N_("Cách gia quyền không hợp lệ."))
     try:
         n = int(min_n) if min_n else 30
     except ValueError:
-        raise ValidationFailed("Số phiếu tối thiểu phải là số nguyên.") from None
+        raise ValidationFailed(N_("Số phiếu tối thiểu phải là số nguyên.")) from None
     if not 1 <= n <= 10000:
-        raise ValidationFailed("Số phiếu tối thiểu phải từ 1 đến 10000.")
+        raise ValidationFailed(N_("Số phiếu tối thiểu phải từ 1 đến 10000."))
     return ReportSettings(modes=chosen, include_flagged=flagged == "1", weighting=w, min_n=n, sae=sae == "1")
 
 
@@ -128,7 +160,7 @@ class ReportDataError(ValidationFailed):
 class ItemInfo:
     id: str
     sector: str
-    text: str
+    text: Label  # the questionnaire's text in every language it gives (Vietnamese as a str)
     element: str | None
     column: str  # shared positional column in the frame (q01, q02, ...)
 
@@ -165,7 +197,8 @@ def sector_items(session: Session) -> dict[str, SectorItems]:
         q = q_service.parsed(row)
         scale = [i for i in q.items if i.type == ItemType.scale5]
         infos = tuple(
-            ItemInfo(i.id, row.sector, i.text.vi, i.tags.sipas.value if i.tags.sipas else None, f"q{k:02d}")
+            ItemInfo(i.id, row.sector, Label({lang: i.text.get(lang) for lang in i.text.languages()}),
+                     i.tags.sipas.value if i.tags.sipas else None, f"q{k:02d}")
             for k, i in enumerate(scale, start=1)
         )
         options: dict[str, dict[str, str]] = {i.id: dict(SCALE_LABELS) for i in scale}
@@ -277,11 +310,11 @@ def data_version(session: Session) -> tuple[Any, ...]:
 def check_design_weights(weighted: int, total: int, modes: Any) -> None:
     """Design weights describe the household sample only: refuse self-selected modes and unweighted rows."""
     if set(modes) & set(SELF_SELECTED):
-        raise ReportDataError("Trọng số thiết kế chỉ áp dụng cho phiếu điều tra viên và phiếu giấy: hãy bỏ chọn QR và ki-ốt.")
+        raise ReportDataError(N_("Trọng số thiết kế chỉ áp dụng cho phiếu điều tra viên và phiếu giấy: hãy bỏ chọn QR và ki-ốt."))
     if weighted < total:
-        raise ReportDataError(
-            f"{total - weighted} phiếu trong kỳ không có trọng số thiết kế (không thuộc mẫu của đợt điều tra nào). "
-            "Hãy chọn cách gia quyền khác.")
+        raise ReportDataError(N_(
+            "{count} phiếu trong kỳ không có trọng số thiết kế (không thuộc mẫu của đợt điều tra nào). "
+            "Hãy chọn cách gia quyền khác."), count=total - weighted)
 
 
 def _design_columns(frame: pd.DataFrame, *, fieldwork: bool = False) -> pd.DataFrame:
@@ -352,22 +385,26 @@ def build_design(
     design = SurveyDesign(frame, weights="w0", strata="stratum", psu="psu", lonely_psu="adjust")
     if settings.weighting == "transactions":
         if set(frame["mode"]) - set(SELF_SELECTED):
-            raise ReportDataError(
-                "Hiệu chỉnh theo số giao dịch chỉ áp dụng cho phiếu QR hoặc ki-ốt: hãy bỏ chọn các hình thức khác.")
+            raise ReportDataError(N_(
+                "Hiệu chỉnh theo số giao dịch chỉ áp dụng cho phiếu QR hoặc ki-ốt: hãy bỏ chọn các hình thức khác."))
         vols = volumes or {}
         used = sorted({int(p) for p in frame["point_id"].dropna()})
         missing = [p for p in used if vols.get(p, 0) <= 0]
         if missing:
             names = ", ".join((points or {}).get(p, f"#{p}") for p in missing[:5])
-            more = f" và {len(missing) - 5} điểm khác" if len(missing) > 5 else ""
-            raise ReportDataError(
-                f"Chưa có số giao dịch trong kỳ của: {names}{more}. Hãy nhập số giao dịch hoặc chọn cách gia quyền khác.")
+            if len(missing) > 5:
+                raise ReportDataError(N_(
+                    "Chưa có số giao dịch trong kỳ của: {names} và {count} điểm khác. Hãy nhập số giao dịch hoặc "
+                    "chọn cách gia quyền khác."), names=names, count=len(missing) - 5)
+            raise ReportDataError(N_(
+                "Chưa có số giao dịch trong kỳ của: {names}. Hãy nhập số giao dịch hoặc chọn cách gia quyền khác."),
+                names=names)
         if used:
             design = design.rake({"psu": {f"p{p}": float(vols[p]) for p in used}})
     elif settings.weighting == "population":
         pop = population if population is not None else pd.DataFrame()
         if pop.empty or "sex" not in frame or "age_group" not in frame:
-            raise ReportDataError("Chưa có số liệu dân số theo giới tính và nhóm tuổi để hiệu chỉnh.")
+            raise ReportDataError(N_("Chưa có số liệu dân số theo giới tính và nhóm tuổi để hiệu chỉnh."))
         total = float(pop["population"].sum())
         sex_share = (pop.groupby("sex")["population"].sum() / total).to_dict()
         age_share = (pop.groupby("age_group")["population"].sum() / total).to_dict()
@@ -383,7 +420,7 @@ def build_design(
         try:
             design = design.rake(margins)
         except SurveyError as exc:
-            raise ReportDataError(f"Không hiệu chỉnh được theo dân số: {exc}") from exc
+            raise ReportDataError(N_("Không hiệu chỉnh được theo dân số: {error}"), error=str(exc)) from exc
     return design
 
 
@@ -407,8 +444,8 @@ class Estimate:
         return not self.suppressed and self.estimate is not None
 
     @property
-    def source_label(self) -> str:
-        return "Trực tiếp" if self.source == "direct" else "Mô hình (Fay–Herriot)"
+    def source_label(self) -> Message:
+        return Message(N_("Trực tiếp") if self.source == "direct" else N_("Mô hình (Fay–Herriot)"))
 
 
 def _f(value: Any, scale: float = 1.0) -> float | None:
@@ -441,7 +478,7 @@ class Aggregates:
     settings: ReportSettings
     catalogue: Mapping[str, SectorItems]
     design: SurveyDesign | None  # raked settings; None when the period has no responses
-    weight_note: str
+    weight_note: Message
     cells: report_compact.Cells | None = None  # unweighted / design-weighted settings
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
@@ -511,34 +548,38 @@ class Aggregates:
         out: pd.DataFrame = self._cached(f"sipas:{sector}:" + ",".join(by), make)
         return out
 
-    def distribution(self, sector: str, info: ItemInfo, *, weighted: bool) -> pd.DataFrame:
-        """Share of each answer 1–5 among those who answered the item, in the sector (flagged)."""
+    def distribution(self, sector: str, info: ItemInfo, *, weighted: bool, by: Sequence[str] = ()) -> pd.DataFrame:
+        """Share of each answer 1–5 among those who answered the item, in the sector (× ``by``), flagged."""
         def make() -> pd.DataFrame:
             if self.cells is not None:
                 return self._flags(report_compact.distribution_table(
                     self.cells, self._keys(), sector, info.id, info.column, weighted=weighted and self._weighted,
-                    level=self.settings.level))
+                    level=self.settings.level, by=by))
             assert self.design is not None
             base = self.design
             design = base if weighted else SurveyDesign(base.data, weights="w0", strata="stratum", psu="psu",
                                                         lonely_psu="adjust")
-            table = design.proportion(info.column, by=["sector"], levels=[1.0, 2.0, 3.0, 4.0, 5.0],
+            table = design.proportion(info.column, by=["sector", *by], levels=[1.0, 2.0, 3.0, 4.0, 5.0],
                                       level=self.settings.level)
             return self._flags(table[table["sector"] == sector])
-        out: pd.DataFrame = self._cached(f"dist:{'w' if weighted else 'u'}:{sector}:{info.id}", make)
+        out: pd.DataFrame = self._cached(f"dist:{'w' if weighted else 'u'}:{sector}:{info.id}:{','.join(by)}", make)
         return out
 
-    def not_applicable(self, sector: str, info: ItemInfo) -> int:
-        """Respondents of the sector who did not rate the item (answered "na" or skipped it)."""
+    def not_applicable(self, sector: str, info: ItemInfo, commune_id: int | None = None) -> int:
+        """Respondents of the sector (in the commune) who did not rate the item (answered "na" or skipped it)."""
         if self.cells is not None:
             keys = self.cells.keys
             in_s = (keys["sector"] == sector).to_numpy()
+            if commune_id is not None:
+                in_s = in_s & (keys["commune_id"] == commune_id).to_numpy()
             rated = sum(int((self.cells.count(f"a:{info.id}={lv}") * in_s).sum()) for lv in report_compact.LEVELS)
             return int((self.cells.count(report_compact.STAT_ALL) * in_s).sum()) - rated
         if self.design is None:
             return 0
         data = self.design.data
         in_sector = data["sector"] == sector
+        if commune_id is not None:
+            in_sector = in_sector & (data["commune_id"] == commune_id)
         return int(in_sector.sum()) - int(data.loc[in_sector, info.column].notna().sum())
 
     def weight_of(self, ids: pd.Series, design_weight: pd.Series) -> pd.Series:
@@ -603,7 +644,7 @@ def _cells(session: Session, *, period: Period, settings: ReportSettings, provin
 
 def compute_aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
     catalogue = sector_items(session)
-    note = WEIGHTINGS[settings.weighting]
+    note = Message(WEIGHTINGS[settings.weighting])
     if settings.weighting in LINEAR_WEIGHTINGS:
         cells = _cells(session, period=period, settings=settings, province_id=province_id, catalogue=catalogue)
         if settings.weighting == "design" and cells.total:
@@ -625,7 +666,8 @@ def compute_aggregates(session: Session, *, period: Period, settings: ReportSett
     design = build_design(frame, settings=settings, volumes=volumes, population=population, points=point_names)
     if design.steps:
         ws = design.weight_summary()
-        note += f" — hiệu ứng gia quyền Kish {ws.weighting_effect:.2f}, cỡ mẫu hiệu dụng {ws.effective_n:.0f}"
+        note = Message(N_("{weighting} — hiệu ứng gia quyền Kish {deff:.2f}, cỡ mẫu hiệu dụng {n_eff:.0f}"),
+                       weighting=note, deff=ws.weighting_effect, n_eff=ws.effective_n)
     return Aggregates(period, settings, catalogue, design, note)
 
 
@@ -639,9 +681,9 @@ def targets(session: Session) -> dict[str, float]:
 
 def set_target(session: Session, *, sector: str, percent: float, source: str) -> ReportTarget:
     if sector not in SECTORS:
-        raise ValidationFailed("Lĩnh vực không hợp lệ.")
+        raise ValidationFailed(N_("Lĩnh vực không hợp lệ."))
     if not 0 <= percent <= 100:
-        raise ValidationFailed("Chỉ tiêu phải từ 0 đến 100%.")
+        raise ValidationFailed(N_("Chỉ tiêu phải từ 0 đến 100%."))
     row = session.scalar(select(ReportTarget).where(ReportTarget.sector == sector))
     if row is None:
         row = ReportTarget(sector=sector, target_percent=percent, source=source[:300])
@@ -656,7 +698,7 @@ def set_target(session: Session, *, sector: str, percent: float, source: str) ->
 @dataclass(frozen=True)
 class SectorRow:
     sector: str
-    label: str
+    label: Label
     overall: Estimate
     sipas: Estimate
     target: float
@@ -677,11 +719,11 @@ class Overview:
     settings: ReportSettings
     rows: tuple[SectorRow, ...]
     n_total: int
-    weight_note: str
+    weight_note: Message
 
 
-def sector_label(sector: str) -> str:
-    return SECTOR_LABELS.get(sector, {}).get("vi", sector)
+def sector_label(sector: str) -> Label:
+    return Label(SECTOR_LABELS.get(sector) or {"vi": sector})
 
 
 def _lookup(table: pd.DataFrame, scale: float, **keys: Any) -> Estimate:
@@ -742,7 +784,7 @@ class CommuneTable:
     sectors: tuple[str, ...]
     communes: tuple[tuple[int, str], ...]
     cells: Mapping[tuple[int, str], Cell]
-    sae_note: str
+    sae_notes: tuple[Message, ...]  # sectors where the Fay–Herriot model could not be fitted
 
 
 def commune_table(
@@ -761,7 +803,8 @@ def commune_table(
             part = part[part["commune_id"].isin(commune_ids)].reset_index(drop=True)
         model = sae_estimates(agg, s) if settings.sae else None
         if settings.sae and model is None:
-            notes.append(f"{sector_label(s)}: quá ít xã có số liệu để ước lượng Fay–Herriot; chỉ dùng ước lượng trực tiếp.")
+            notes.append(Message(N_("{sector}: quá ít xã có số liệu để ước lượng Fay–Herriot; chỉ dùng ước lượng trực tiếp."),
+                                 sector=sector_label(s)))
         for _, row in part.iterrows():
             cid = int(row["commune_id"])
             est = estimate_from_row(row, scale=100.0)
@@ -769,7 +812,7 @@ def commune_table(
                 est = model[cid]
             cells[(cid, s)] = Cell(cid, names.get(cid, str(cid)), s, est)
     communes = tuple(sorted({(c.commune_id, c.commune) for c in cells.values()}, key=lambda x: x[1]))
-    return CommuneTable(tuple(sectors), communes, cells, " ".join(notes))
+    return CommuneTable(tuple(sectors), communes, cells, tuple(notes))
 
 
 def sae_estimates(agg: Aggregates, sector: str) -> dict[int, Estimate] | None:
@@ -820,29 +863,29 @@ class PointRow:
 @dataclass(frozen=True)
 class ItemRow:
     item: ItemInfo
-    element_label: str
+    element_label: Label
     value: Estimate
 
 
 @dataclass(frozen=True)
 class SectorView:
     sector: str
-    label: str
+    label: Label
     overall: Estimate
     sipas: Estimate
-    elements: tuple[tuple[str, str, Estimate], ...]  # element code, label, estimate
+    elements: tuple[tuple[str, Label, Estimate], ...]  # element code, label, estimate
     items: tuple[ItemRow, ...]
     weakest: tuple[ItemRow, ...]
     points: tuple[PointRow, ...]
 
 
-def _element_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[tuple[str, str, Estimate], ...]:
+def _element_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[tuple[str, Label, Estimate], ...]:
     table = agg.sipas(sector, tuple(keys))
     if table.empty:
         return ()
     el = table[table["component"] == "element"]
     order = [e for e in SIPAS_LABELS if e in set(el["variable"])]
-    return tuple((e, SIPAS_LABELS[e]["vi"], _lookup(el, 1.0, variable=e, **keys)) for e in order)
+    return tuple((e, Label(SIPAS_LABELS[e]), _lookup(el, 1.0, variable=e, **keys)) for e in order)
 
 
 def _item_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[ItemRow, ...]:
@@ -854,7 +897,7 @@ def _item_rows(agg: Aggregates, sector: str, **keys: Any) -> tuple[ItemRow, ...]
     for info in agg.catalogue[sector].items:
         if info.element is None:
             continue
-        label = SIPAS_LABELS[info.element]["vi"]
+        label = Label(SIPAS_LABELS[info.element])
         out.append(ItemRow(info, label, _lookup(items, 1.0, variable=info.column, **keys)))
     return tuple(out)
 
@@ -866,7 +909,7 @@ def sector_view(
     """A department's view of its sector: reception points, the five SIPAS elements, weakest items."""
     agg = aggregates(session, period=period, settings=settings, province_id=province_id)
     if sector not in agg.catalogue:
-        raise ValidationFailed("Lĩnh vực chưa có bảng hỏi.")
+        raise ValidationFailed(N_("Lĩnh vực chưa có bảng hỏi."))
     by_point = agg.overall(["sector", "psu"])
     by_point = by_point[(by_point["sector"] == sector) & by_point["psu"].astype(str).str.startswith("p")]
     ids = [int(p[1:]) for p in by_point["psu"]]
@@ -890,10 +933,10 @@ def sector_view(
 @dataclass(frozen=True)
 class CommuneSector:
     sector: str
-    label: str
+    label: Label
     overall: Estimate
     sipas: Estimate
-    elements: tuple[tuple[str, str, Estimate], ...]
+    elements: tuple[tuple[str, Label, Estimate], ...]
 
 
 @dataclass(frozen=True)
@@ -938,26 +981,31 @@ class ItemDrill:
 
 def item_drilldown(
     session: Session, *, period: Period, settings: ReportSettings, province_id: int, sector: str, item_id: str,
+    commune_id: int | None = None,
 ) -> ItemDrill:
-    """Distribution of the answers to one item in the sector (percent), weighted and unweighted."""
+    """Distribution of the answers to one item in the sector (percent), weighted and unweighted; in one commune
+    when ``commune_id`` is given (a domain of the full design, as everywhere)."""
     agg = aggregates(session, period=period, settings=settings, province_id=province_id)
     info = agg.catalogue[sector].item(item_id) if sector in agg.catalogue else None
     if info is None:
-        raise ValidationFailed("Không có câu hỏi này trong bảng hỏi của lĩnh vực.")
+        raise ValidationFailed(N_("Không có câu hỏi này trong bảng hỏi của lĩnh vực."))
 
     if agg.empty:
         return ItemDrill(sector, info, tuple(DistributionRow(str(k), SCALE_LABELS[str(k)], EMPTY, EMPTY) for k in range(1, 6)),
                          EMPTY, 0)
-    weighted = agg.distribution(sector, info, weighted=True)
-    unweighted = agg.distribution(sector, info, weighted=False)
+    by: tuple[str, ...] = () if commune_id is None else ("commune_id",)
+    where: dict[str, Any] = {} if commune_id is None else {"commune_id": commune_id}
+    weighted = agg.distribution(sector, info, weighted=True, by=by)
+    unweighted = agg.distribution(sector, info, weighted=False, by=by)
     rows = tuple(
-        DistributionRow(str(k), SCALE_LABELS[str(k)], _lookup(weighted, 100.0, level=float(k)),
-                        _lookup(unweighted, 100.0, level=float(k)))
+        DistributionRow(str(k), SCALE_LABELS[str(k)], _lookup(weighted, 100.0, level=float(k), **where),
+                        _lookup(unweighted, 100.0, level=float(k), **where))
         for k in range(1, 6)
     )
-    items = agg.sipas(sector)
-    rate = _lookup(items[items["component"] == "item"], 1.0, variable=info.column) if not items.empty else EMPTY
-    return ItemDrill(sector, info, rows, rate, agg.not_applicable(sector, info))
+    items = agg.sipas(sector, by)
+    rate = (_lookup(items[items["component"] == "item"], 1.0, variable=info.column, **where)
+            if not items.empty else EMPTY)
+    return ItemDrill(sector, info, rows, rate, agg.not_applicable(sector, info, commune_id))
 
 
 @dataclass(frozen=True)
@@ -966,51 +1014,83 @@ class CommentRow:
     commune: str
     point: str
     text: str
+    id: int = 0  # the comment's id: with submitted_at, the keyset of the next page
 
 
 def comments(
     session: Session, *, period: Period, settings: ReportSettings, sector: str, commune_ids: frozenset[int] | None,
-    limit: int = 200,
+    limit: int = 200, before: tuple[dt.datetime, int] | None = None,
 ) -> list[CommentRow]:
     """Free-text comments of the sector in the period, newest first (the caller checks scope.free_text and
-    records the audit event)."""
+    records the audit event). Keyset by (submitted_at, comment id): ``before`` is the last row of the previous
+    page; the time bound is a range of ix_response_submitted_id, the id only breaks ties."""
     from ..models import Comment
 
     stmt = (
-        select(Response.submitted_at, Commune.name, ReceptionPoint.name, Comment.text)
+        select(Response.submitted_at, Commune.name, ReceptionPoint.name, Comment.text, Comment.id)
         .join(Response, Response.id == Comment.response_id)
         .join(Commune, Commune.id == Response.commune_id)
         .outerjoin(ReceptionPoint, ReceptionPoint.id == Response.reception_point_id)
         .where(Response.sector == sector, *_filters(period, settings))
-        .order_by(Response.submitted_at.desc()).limit(limit)
+        .order_by(Response.submitted_at.desc(), Comment.id.desc()).limit(limit)
     )
     if commune_ids is not None:
         stmt = stmt.where(Response.commune_id.in_(commune_ids))
-    return [CommentRow(at, cname, pname or "", text) for at, cname, pname, text in session.execute(stmt)]
+    if before is not None:
+        at, comment_id = before
+        stmt = stmt.where(Response.submitted_at <= at,
+                          or_(Response.submitted_at < at, Comment.id < comment_id))
+    return [CommentRow(at, cname, pname or "", text, cid) for at, cname, pname, text, cid in session.execute(stmt)]
+
+
+DESIGN_NOTES = {
+    "design": N_(
+        "Thiết kế mẫu: mẫu điều tra hộ của đợt điều tra thực địa. Tầng = tầng của kế hoạch chọn mẫu; đơn vị mẫu bậc "
+        "một (PSU) = thôn/bản được chọn; trọng số thiết kế của mỗi phiếu = 1 / (xác suất chọn xã × xác suất chọn "
+        "thôn/bản × xác suất chọn hộ), ghi trên từng phiếu điều tra viên và phiếu giấy. Tầng chỉ có một PSU: cách "
+        "“adjust” của gói R survey."),
+    "other": N_(
+        "Thiết kế mẫu: tầng = xã/phường; đơn vị mẫu bậc một (PSU) = điểm tiếp nhận với phiếu QR/ki-ốt, xã × hình thức "
+        "với phiếu điều tra viên và phiếu giấy; trọng số ban đầu của mỗi phiếu là 1 (trọng số thiết kế của mẫu điều "
+        "tra hộ chỉ được dùng khi chọn gia quyền theo trọng số thiết kế). Tầng chỉ có một PSU: cách “adjust” của gói "
+        "R survey."),
+}
 
 
 def method_notes(settings: ReportSettings, *, weight_note: str = "") -> list[str]:
-    """The method note printed on every report and export."""
-    notes = [
-        "Tỷ lệ hài lòng của một câu hỏi = tỷ lệ (có trọng số) người trả lời “Hài lòng” hoặc “Rất hài lòng” (mức 4–5) "
-        "trong số người đã trả lời câu đó; “Không áp dụng / Không biết” không tính vào mẫu số. Chỉ tính các câu hỏi thang 5 mức.",
-        f"{INDEX_OVERALL}: tỷ lệ hài lòng với câu hỏi đánh giá chung của bảng hỏi từng lĩnh vực.",
-        f"{INDEX_SIPAS}: trung bình các yếu tố; mỗi yếu tố là trung bình tỷ lệ hài lòng các câu hỏi của yếu tố đó "
-        "(theo phương pháp SIPAS, Quyết định 1001/QĐ-BNV). Phương sai tính bằng tuyến tính hoá toàn bộ véc-tơ tỷ lệ.",
-        "Thiết kế mẫu: tầng = xã/phường; đơn vị mẫu bậc một (PSU) = điểm tiếp nhận với phiếu QR/ki-ốt, xã × hình thức với "
-        "phiếu điều tra viên và phiếu giấy (chưa có trọng số thiết kế riêng nên dùng trọng số 1). Tầng chỉ có một PSU: "
-        "cách “adjust” của gói R survey.",
-        f"Gia quyền: {weight_note or WEIGHTINGS[settings.weighting]}. Sai số chuẩn tính theo tuyến tính hoá Taylor, "
-        "có tính đến hiệu chỉnh (như hàm svyrecvar của gói R survey).",
-        f"Khoảng tin cậy {settings.level:.0%}: khoảng logit cho tỷ lệ (bậc tự do = số PSU − số tầng); khoảng t cho chỉ số SIPAS.",
-        f"Ô có ít hơn {settings.min_n} phiếu không được công bố (đánh dấu “—”); ô có hệ số biến thiên (CV) trên "
-        f"{settings.max_cv:.0%} được đánh dấu “cần thận trọng”.",
-        "Phiếu bị gắn cờ nghi vấn " + ("được tính." if settings.include_flagged else "bị loại trừ."),
-        "Đánh giá từng hồ sơ theo Quyết định 766/QĐ-TTg là tổng thể giao dịch, không phải mẫu: không gộp vào các ước lượng này.",
+    """The method note printed on every report and export. Each note is a Message: Vietnamese as a string (the
+    exports), ``translated(lang)`` on a page."""
+    weighting = weight_note or Message(WEIGHTINGS[settings.weighting])
+    if settings.weighting in LINEAR_WEIGHTINGS:
+        variance = Message(N_("Gia quyền: {weighting}. Sai số chuẩn tính theo tuyến tính hoá Taylor theo tầng và PSU "
+                              "(như hàm svymean của gói R survey)."), weighting=weighting)
+    else:
+        variance = Message(N_("Gia quyền: {weighting}. Sai số chuẩn tính theo tuyến tính hoá Taylor, có tính đến hiệu "
+                              "chỉnh (như hàm svyrecvar của gói R survey)."), weighting=weighting)
+    notes: list[str] = [
+        Message(N_("Tỷ lệ hài lòng của một câu hỏi = tỷ lệ (có trọng số) người trả lời “Hài lòng” hoặc “Rất hài lòng” "
+                   "(mức 4–5) trong số người đã trả lời câu đó; “Không áp dụng / Không biết” không tính vào mẫu số. "
+                   "Chỉ tính các câu hỏi thang 5 mức.")),
+        Message(N_("{index}: tỷ lệ hài lòng với câu hỏi đánh giá chung của bảng hỏi từng lĩnh vực."),
+                index=Message(INDEX_OVERALL)),
+        Message(N_("{index}: trung bình các yếu tố; mỗi yếu tố là trung bình tỷ lệ hài lòng các câu hỏi của yếu tố "
+                   "đó (theo phương pháp SIPAS, Quyết định 1001/QĐ-BNV). Phương sai tính bằng tuyến tính hoá toàn bộ "
+                   "véc-tơ tỷ lệ."), index=Message(INDEX_SIPAS)),
+        Message(DESIGN_NOTES["design" if settings.weighting == "design" else "other"]),
+        variance,
+        Message(N_("Khoảng tin cậy {level:.0%}: khoảng logit cho tỷ lệ (bậc tự do = số PSU − số tầng); khoảng t cho "
+                   "chỉ số SIPAS."), level=settings.level),
+        Message(N_("Ô có ít hơn {min_n} phiếu không được công bố (đánh dấu “—”); ô có hệ số biến thiên (CV) trên "
+                   "{max_cv:.0%} được đánh dấu “cần thận trọng”."), min_n=settings.min_n, max_cv=settings.max_cv),
+        Message(N_("Phiếu bị gắn cờ nghi vấn được tính.") if settings.include_flagged
+                else N_("Phiếu bị gắn cờ nghi vấn bị loại trừ.")),
+        Message(N_("Đánh giá từng hồ sơ theo Quyết định 766/QĐ-TTg là tổng thể giao dịch, không phải mẫu: không gộp "
+                   "vào các ước lượng này.")),
     ]
     if settings.sae:
-        notes.append("Ước lượng cho địa bàn nhỏ: mô hình Fay–Herriot (REML, chỉ hệ số chặn) trên ước lượng trực tiếp của các xã; "
-                     "ô đủ số phiếu và CV đạt ngưỡng giữ ước lượng trực tiếp, các ô khác dùng EBLUP; sai số theo Prasad–Rao.")
+        notes.append(Message(N_(
+            "Ước lượng cho địa bàn nhỏ: mô hình Fay–Herriot (REML, chỉ hệ số chặn) trên ước lượng trực tiếp của các "
+            "xã; ô đủ số phiếu và CV đạt ngưỡng giữ ước lượng trực tiếp, các ô khác dùng EBLUP; sai số theo Prasad–Rao.")))
     return notes
 
 

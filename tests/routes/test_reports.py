@@ -129,6 +129,44 @@ def test_item_drilldown_page(client: TestClient, db_session: Session, seeded: Se
     assert client.get(f"/reports/sectors/health/items/NOPE?{SIX_MONTH}").status_code == 422
 
 
+def test_item_drilldown_is_scoped_to_the_commune_officers_commune(client: TestClient, db_session: Session,
+                                                                    seeded: Seeded) -> None:
+    """A commune officer sees the item's distribution in their commune only (a domain of the full design)."""
+    own, other = seeded.communes[0], seeded.communes[1]
+    frame, elements, _ = expected_frame(seeded, db_session)
+    col = next(iter(elements["health"].values()))[0]
+    item_id = col.split(":", 1)[1]
+    frame["code"] = pd.to_numeric(frame[col], errors="coerce")
+    table = direct_design(frame).proportion("code", by=["sector", "commune_id"], levels=[1.0, 2.0, 3.0, 4.0, 5.0])
+    mine = table[(table["sector"] == "health") & (table["commune_id"] == own.id)]
+    province = direct_design(frame).proportion("code", by="sector", levels=[1.0, 2.0, 3.0, 4.0, 5.0])
+    login(client, db_session, "xa1", "commune", commune_id=own.id)
+    r = client.get(f"/reports/sectors/health/items/{item_id}?{SIX_MONTH}")
+    assert r.status_code == 200 and own.name in r.text
+    differs = False
+    for _, row in mine.iterrows():
+        html = re.search(rf'data-code="{int(row["level"])}">(.*?)</tr>', r.text, re.S)
+        assert html is not None and f"{fmt(100 * row['estimate'])}%" in html.group(1)
+        whole = province[(province["sector"] == "health") & (province["level"] == row["level"])].iloc[0]
+        differs |= fmt(100 * whole["estimate"]) != fmt(100 * row["estimate"])
+    assert differs  # really the commune's figures, not the province's
+    assert client.get(f"/reports/sectors/health/items/{item_id}?{SIX_MONTH}&commune={other.code}").status_code == 403
+    assert client.get(f"/reports/sectors/health/items/{item_id}?{SIX_MONTH}&commune={own.code}").status_code == 200
+
+
+def test_heat_map_is_an_inline_svg_beside_its_table(client: TestClient, db_session: Session, seeded: Seeded) -> None:
+    login(client, db_session, "admin1", "admin")
+    r = client.get(f"/reports/communes?{SIX_MONTH}")
+    svg = r.text.split('class="chart heat"')[1].split("</svg>")[0]
+    frame, _, _ = expected_frame(seeded, db_session)
+    table = quality_flags(direct_design(frame).mean("overall", by=["commune_id", "sector"]), min_n=30)
+    shown = table[~table["suppress"].astype(bool)]
+    assert svg.count("<rect") == len(table) and 'class="h-na"' in svg
+    for _, row in shown.iterrows():
+        assert f">{100 * row['estimate']:.0f}%</text>" in svg
+    assert 'id="heatmap"' in r.text  # the data table stays beside the chart
+
+
 def test_xlsx_export_reads_back_with_settings_sheet(client: TestClient, db_session: Session, seeded: Seeded) -> None:
     from openpyxl import load_workbook
 

@@ -224,3 +224,17 @@ def test_design_weighted_household_sample(db_session: Session, seeded: Seeded) -
         svc.aggregates(db_session, period=PERIOD, settings=svc.ReportSettings(modes=("enumerator", "paper"),
                                                                               weighting="design"),
                        province_id=seeded.province_id)
+
+
+def test_a_corrected_aggregated_response_moves_to_its_new_cell(db_session: Session, seeded: Seeded) -> None:
+    """Any change of a value the sums are keyed or counted by (here the answers and the commune) retracts the
+    old contribution, read from the database, and re-adds the new one."""
+    report_stats.ensure_fresh(db_session, svc.sector_items(db_session))
+    row = next(r for r in seeded.rows if not r["previous"] and not r["flagged"] and r["mode"] == "qr")
+    response = db_session.get(Response, row["id"])
+    assert response is not None
+    response.answers = {k: ("1" if v in ("4", "5") else v) for k, v in response.answers.items()}
+    response.commune_id = seeded.communes[2].id
+    db_session.commit()
+    assert report_stats.pending(db_session)
+    _rebuild_and_compare(db_session, seeded)
