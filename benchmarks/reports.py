@@ -117,8 +117,20 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
+class Rows(list[tuple[str, str, str]]):
+    """Printed as they are measured (a long run keeps what it measured if it stops early)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        super().append(row)
+        print(f"| {self.size:,} | {row[0]} | {row[1]} | {row[2]} |", flush=True)
+
+
 def measure(client: TestClient, engine: Engine, size: int, *, raw_export: bool, row_path: bool) -> list[tuple[str, str, str]]:
-    rows: list[tuple[str, str, str]] = []
+    rows = Rows(size)
     q = "kind=six_month&year=2026"
 
     def get(path: str, label: str, *, cold: bool = False, target: str = "") -> None:
@@ -177,21 +189,16 @@ def main() -> None:
         settings = Settings(environment="test", secret_key="benchmark-secret-key-0123456789-abcdefgh", database_url=url)
         app = create_app(settings)
         loaded = 0
-        table: list[tuple[int, str, str, str]] = []
+        print("| responses | what | time | notes |")
+        print("|---|---|---|---|", flush=True)
         with TestClient(app) as client:
             client.post("/login", data={"username": "bench", "password": "bench-password-123"})
             for size in sizes:
                 sec, _ = timed(lambda size=size, first=loaded + 1: grow(engine, first, size))
-                table.append((size, f"insert {size - loaded:,} responses (server-side INSERT … SELECT) + VACUUM ANALYZE",
-                              f"{sec:.0f} s", ""))
-                for label, value, note in measure(client, engine, size, raw_export=size <= 1_000_000,
-                                                  row_path=not args.no_row_path):
-                    table.append((size, label, value, note))
+                print(f"| {size:,} | insert {size - loaded:,} responses (server-side INSERT … SELECT) + VACUUM ANALYZE "
+                      f"| {sec:.0f} s | |", flush=True)
+                measure(client, engine, size, raw_export=size <= 1_000_000, row_path=not args.no_row_path)
                 loaded = size + 1000
-        print("| responses | what | time | notes |")
-        print("|---|---|---|---|")
-        for size, label, value, note in table:
-            print(f"| {size:,} | {label} | {value} | {note} |")
     finally:
         server.stop()
 

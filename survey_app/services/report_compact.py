@@ -154,7 +154,8 @@ class Cells:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, catalogue: Mapping[str, Any]) -> Cells:
-        """The same sums from a report frame (services/reports.load_frame: coded columns q01…)."""
+        """The same sums from a report frame (services/reports.load_frame: coded columns q01…), summed per cell
+        with bincount (memory linear in the rows, whatever the number of stats)."""
         if frame.empty:
             return cls.from_long(pd.DataFrame())
         base = pd.DataFrame({
@@ -164,34 +165,45 @@ class Cells:
             "stratum": frame["stratum"].fillna("").astype(str) if "stratum" in frame else "",
             "psu": frame["psu"].fillna("").astype(str) if "psu" in frame else "",
         })
-        dw = frame["design_weight"].astype("float64") if "design_weight" in frame else pd.Series(np.nan, index=frame.index)
-        parts = [base.assign(stat=STAT_ALL, n=1, w=dw.fillna(0.0)),
-                 base[dw.notna()].assign(stat=STAT_WEIGHTED, n=1, w=dw[dw.notna()])]
-        for sector, info in catalogue.items():
-            in_s = (base["sector"] == sector).to_numpy()
+        codes, uniques = pd.MultiIndex.from_frame(base[list(KEYS)]).factorize()
+        cell = np.asarray(codes, dtype=np.int64)
+        keys = pd.DataFrame(list(uniques), columns=list(KEYS))
+        n_cells = len(keys)
+        dw = (frame["design_weight"].astype("float64") if "design_weight" in frame
+              else pd.Series(np.nan, index=frame.index)).to_numpy()
+        dw0 = np.nan_to_num(dw)
+        counts: dict[str, np.ndarray] = {}
+        sums: dict[str, np.ndarray] = {}
+
+        def add(stat: str, hit: np.ndarray) -> None:
+            n = np.bincount(cell[hit], minlength=n_cells)
+            if n.any():
+                counts[stat] = counts.get(stat, 0) + n
+                sums[stat] = sums.get(stat, 0) + np.bincount(cell[hit], weights=dw0[hit], minlength=n_cells)
+
+        everyone = np.ones(len(frame), dtype=bool)
+        add(STAT_ALL, everyone)
+        add(STAT_WEIGHTED, ~np.isnan(dw))
+        sector = base["sector"].to_numpy()
+        for name, info in catalogue.items():
+            in_s = sector == name
             if not in_s.any():
                 continue
             cols = {it.column: it for it in info.items}
             for column, it in cols.items():
-                codes = frame.loc[in_s, column]
+                values = frame[column].to_numpy()
                 for level in LEVELS:
-                    hit = (codes == level).to_numpy()
-                    idx = np.flatnonzero(in_s)[hit]
-                    parts.append(base.iloc[idx].assign(stat=f"a:{it.id}={level}", n=1, w=dw.iloc[idx].fillna(0.0).to_numpy()))
+                    add(f"a:{it.id}={level}", in_s & (values == level))
             if info.overall and info.overall not in {it.id for it in info.items}:
-                sat = frame.loc[in_s, "overall"]
+                sat = frame["overall"].to_numpy()
                 for value, level in ((1.0, 5), (0.0, 1)):  # only satisfied or not matters to the estimators
-                    idx = np.flatnonzero(in_s)[(sat == value).to_numpy()]
-                    parts.append(base.iloc[idx].assign(stat=f"a:{info.overall}={level}", n=1,
-                                                       w=dw.iloc[idx].fillna(0.0).to_numpy()))
-            groups: dict[str, list[str]] = {"@index": list(cols)}
-            for element, columns in info.elements().items():
-                groups[element] = list(columns)
+                    add(f"a:{info.overall}={level}", in_s & (sat == value))
+            groups: dict[str, list[str]] = {"@index": list(cols), **{e: list(c) for e, c in info.elements().items()}}
             for element, columns in groups.items():
-                answered = frame.loc[in_s, columns].notna().any(axis=1).to_numpy()
-                idx = np.flatnonzero(in_s)[answered]
-                parts.append(base.iloc[idx].assign(stat=f"e:{element}", n=1, w=dw.iloc[idx].fillna(0.0).to_numpy()))
-        return cls.from_long(pd.concat(parts, ignore_index=True))
+                add(f"e:{element}", in_s & frame[columns].notna().any(axis=1).to_numpy())
+        keep = counts[STAT_ALL] > 0
+        return cls(keys[keep].reset_index(drop=True), {k: np.asarray(v)[keep].astype(np.int64) for k, v in counts.items()},
+                   {k: np.asarray(v, dtype=np.float64)[keep] for k, v in sums.items()})
 
     def design_keys(self, *, fieldwork: bool, self_selected: Sequence[str]) -> pd.DataFrame:
         """Strata and PSUs of the cells: the fieldwork design's, or commune × (point | commune-mode)."""
