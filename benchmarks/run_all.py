@@ -45,9 +45,10 @@ def main() -> None:
     section("Citizen submissions vs the bare insert floor",
             ["benchmarks/submit.py", *(["--count", "400", "--seconds", "20"] if quick else [])])
     section("First load of the citizen form (Chromium, slow 3G)", ["benchmarks/first_load.py"])
-    if (HERE / "reports.py").exists():
-        section("Report pages and exports (PostgreSQL)",
-                ["benchmarks/reports.py", *(["--rows", "100000"] if quick else [])])
+    section("Report pages and exports with 1M and 10M responses (PostgreSQL)",
+            ["benchmarks/reports.py", *(["--rows", "100000"] if quick else [])])
+    section("Query plans and the partitioning study (PostgreSQL)",
+            ["benchmarks/query_plans.py", "--rows", "200000" if quick else "2000000"])
 
 
 if __name__ == "__main__":
