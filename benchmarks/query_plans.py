@@ -107,8 +107,11 @@ def main() -> None:
                  "WHERE c.month >= :m0 AND c.month < :m1 AND co.province_id = (SELECT province_id FROM commune LIMIT 1) "
                  "AND NOT c.flagged GROUP BY 1, 2, 3, 4, 5, 6, 7", {"m0": period.start, "m1": period.end + dt.timedelta(days=1)}),
                 ("report: anything pending? (every report request)",
-                 "SELECT response_id FROM report_pending LIMIT 1", {}),
-                ("raw export: one period's responses in id order (server-side cursor)",
+                 "SELECT response_id FROM report_pending ORDER BY response_id LIMIT 1", {}),
+                ("raw export: one period's responses (server-side cursor, as report_exports orders them)",
+                 "SELECT id, submitted_at, commune_id, sector, answers FROM response WHERE submitted_at >= :lo "
+                 "AND submitted_at < :hi ORDER BY submitted_at, id", {"lo": lo, "hi": hi}),
+                ("the same in id order (before ix_response_submitted_id)",
                  "SELECT id, submitted_at, commune_id, sector, answers FROM response WHERE submitted_at >= :lo "
                  "AND submitted_at < :hi ORDER BY id", {"lo": lo, "hi": hi}),
                 ("raw export, one commune (commune officer)",
