@@ -612,7 +612,7 @@ def aggregates(session: Session, *, period: Period, settings: ReportSettings, pr
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    agg = compute_aggregates(session, period=period, settings=settings, province_id=province_id)
+    agg = compute_aggregates(session, period=period, settings=settings, province_id=province_id, catalogue=catalogue)
     with _CACHE_LOCK:
         _CACHE[key] = agg
         while len(_CACHE) > CACHE_SIZE:
@@ -636,14 +636,21 @@ def _cells(session: Session, *, period: Period, settings: ReportSettings, provin
         long = report_stats.read(session, months=months, modes=settings.modes,
                                  include_flagged=settings.include_flagged, province_id=province_id)
         return report_compact.Cells.from_long(long)
-    frame = load_frame(session, period=period, settings=settings, catalogue=catalogue)
-    communes = set(session.scalars(select(Commune.id).where(Commune.province_id == province_id)))
-    frame = frame[frame["commune_id"].isin(communes)].reset_index(drop=True)
+    frame = _in_province(session, load_frame(session, period=period, settings=settings, catalogue=catalogue),
+                         province_id)
     return report_compact.Cells.from_frame(frame, catalogue)
 
 
-def compute_aggregates(session: Session, *, period: Period, settings: ReportSettings, province_id: int) -> Aggregates:
-    catalogue = sector_items(session)
+def _in_province(session: Session, frame: pd.DataFrame, province_id: int) -> pd.DataFrame:
+    communes = set(session.scalars(select(Commune.id).where(Commune.province_id == province_id)))
+    return frame[frame["commune_id"].isin(communes)].reset_index(drop=True)
+
+
+def compute_aggregates(
+    session: Session, *, period: Period, settings: ReportSettings, province_id: int,
+    catalogue: Mapping[str, SectorItems] | None = None,
+) -> Aggregates:
+    catalogue = catalogue if catalogue is not None else sector_items(session)
     note = Message(WEIGHTINGS[settings.weighting])
     if settings.weighting in LINEAR_WEIGHTINGS:
         cells = _cells(session, period=period, settings=settings, province_id=province_id, catalogue=catalogue)
@@ -654,9 +661,8 @@ def compute_aggregates(session: Session, *, period: Period, settings: ReportSett
     extra: dict[str, dict[str, str | None]] = {}
     if settings.weighting == "population":
         extra = {"sex": {s: c.sex for s, c in catalogue.items()}, "age_group": {s: c.age_group for s, c in catalogue.items()}}
-    frame = load_frame(session, period=period, settings=settings, catalogue=catalogue, extra=extra)
-    communes = set(session.scalars(select(Commune.id).where(Commune.province_id == province_id)))
-    frame = frame[frame["commune_id"].isin(communes)].reset_index(drop=True)
+    frame = _in_province(session, load_frame(session, period=period, settings=settings, catalogue=catalogue,
+                                             extra=extra), province_id)
     volumes = transaction_targets(session, period=period) if settings.weighting == "transactions" else None
     population = (population_totals(session, province_id=province_id, year=period.end.year)
                   if settings.weighting == "population" else None)
