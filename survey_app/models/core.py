@@ -90,7 +90,9 @@ class QuestionnaireVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     sector: Mapped[str] = mapped_column(String(30), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: requests use the parsed copy cached by content_hash; decoding the JSON on every load cost
+    # more than the query.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 

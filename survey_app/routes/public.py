@@ -19,7 +19,7 @@ from ..deps import LanguageDep, SessionDep, SettingsDep, SignerDep
 from ..errors import NotFound
 from ..i18n import N_, supported_languages
 from ..models import QuestionnaireVersion, ReceptionPoint, utcnow
-from ..questionnaire import SECTOR_LABELS, Questionnaire
+from ..questionnaire import SECTOR_LABELS, ItemRole, Questionnaire
 from ..security import Signer, issue_ticket, read_ticket
 from ..services import abuse, feedback, ratelimit, submissions
 from ..services import points as points_service
@@ -92,37 +92,39 @@ def _render_form(
     status_code: int = 200,
     easy: bool = False,
 ) -> Response:
-    questionnaire = q_service.parsed(version)
     templates = request.app.state.templates
     partial = bool(request.headers.get("HX-Request")) and not easy
     template = "public/easy.html" if easy else "public/_form.html" if partial else "public/form.html"
-    context: dict[str, Any] = {
-        "request": request,
-        "lang": lang,
-        "point": point,
-        "questionnaire": questionnaire,
-        "sector_label": SECTOR_LABELS[point.sector].get(lang, SECTOR_LABELS[point.sector]["vi"]),
-        "ticket": ticket,
-        "raw": validated.raw if validated else {},
-        "errors": validated.errors if validated else {},
-        "notice": notice,
-        "action": request.url_for("public.submit", token=point.token),
-    }
-    if easy:
-        context.update(easy_context(request, questionnaire, lang))
-    if validated is None and notice is None and not easy:
-        # A blank form differs between citizens only by its ticket: render once per point, version and
-        # language, then fill the ticket in. Rendering is most of the cost of a GET.
-        key = (str(request.base_url), point.id, point.token, point.name, version.id, lang, partial, easy)
-        html = _FORM_CACHE.get(key)
-        if html is None:
-            html = templates.get_template(template).render({**context, "ticket": TICKET_SLOT})
+    # A blank form differs between citizens only by its ticket: render once per point, version and
+    # language, then fill the ticket in. Rendering is most of the cost of a GET.
+    blank = validated is None and notice is None and not easy
+    key = (str(request.base_url), point.id, point.token, point.name, version.id, lang, partial, easy)
+    html = _FORM_CACHE.get(key) if blank else None
+    if html is None:
+        questionnaire = q_service.parsed(version)
+        context: dict[str, Any] = {
+            "request": request,
+            "lang": lang,
+            "point": point,
+            "questionnaire": questionnaire,
+            "sector_label": SECTOR_LABELS[point.sector].get(lang, SECTOR_LABELS[point.sector]["vi"]),
+            "ticket": TICKET_SLOT if blank else ticket,
+            "raw": validated.raw if validated else {},
+            "errors": validated.errors if validated else {},
+            "notice": notice,
+            "action": request.url_for("public.submit", token=point.token),
+        }
+        if easy:
+            context.update(easy_context(request, questionnaire, lang))
+        if not blank:
+            response: Response = templates.TemplateResponse(request, template, context, status_code=status_code)
+        else:
+            html = templates.get_template(template).render(context)
             _FORM_CACHE[key] = html
             if len(_FORM_CACHE) > _FORM_CACHE_SIZE:
                 _FORM_CACHE.popitem(last=False)
-        response: Response = HTMLResponse(html.replace(TICKET_SLOT, ticket), status_code=status_code)
-    else:
-        response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if html is not None:
+        response = HTMLResponse(html.replace(TICKET_SLOT, ticket), status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -210,8 +212,7 @@ def _submit(
     submission_id = submissions.parse_submission_id(ticket.submission_id)
     if submission_id is None:
         raise NotFound()
-    existing = submissions.get_by_submission_id(session, submission_id=submission_id)
-    if existing is None:
+    if not submissions.is_stored(session, submission_id=submission_id):
         questionnaire = q_service.parsed(version)
         validated = submissions.validate_answers(questionnaire, form)
         if not validated.ok:
@@ -219,11 +220,11 @@ def _submit(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
                 notice=N_("Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu."), status_code=422, easy=easy,
             )
-        if not new_device and abuse.answered_recently(
-            session, point_id=point.id, device_hash=device_hash, window=rules.device_window, now=now
-        ):
+        gate = abuse.submit_gate(session, point_id=point.id, device_hash=device_hash,
+                                 network_hash=network_hash, rules=rules, now=now)
+        if gate.answered_recently:
             return _already_answered(request, point, lang)
-        if abuse.over_burst_limit(session, network_hash=network_hash, rules=rules, now=now):
+        if gate.over_burst_limit:
             return _render_form(
                 request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
                 notice=N_("Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút."),
@@ -248,12 +249,14 @@ def _submit(
         )
         if stored.created:
             ratelimit.hit(session, kind="submit", key=network_hash, now=now)
-            abuse.flag_response(
+            reasons = abuse.flag_response(
                 session, response=stored.response, rules=rules, started_at=started, now=now,
                 honeypot=bool("".join(form.get(HONEYPOT_FIELD, [])).strip()),
                 scale_items=[i.id for i in questionnaire.items if i.type == "scale5"],
             )
-            feedback.create_from_response(session, response=stored.response)  # the comment → agency inbox
+            comment_item = questionnaire.item_by_role(ItemRole.comment)
+            if comment_item is not None and comment_item.id in validated.texts and "honeypot" not in reasons:
+                feedback.create_from_response(session, response=stored.response)  # the comment → agency inbox
         session.commit()
     target = request.url_for("public.thanks", token=token).include_query_params(s=submission_id, lang=lang)
     result: Response

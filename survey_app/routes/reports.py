@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from ..config import Settings
-from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, get_language, require_roles
+from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, language_of, require_roles
 from ..errors import AppError, Forbidden, Message, NotFound, ValidationFailed
 from ..i18n import LANGUAGE_NAMES, N_, supported_languages
 from ..models import Commune, User
@@ -78,7 +78,7 @@ def _sectors(scope: Scope) -> list[str]:
 def _render(request: Request, template: str, user: User, params: Params, status: int = 200,
             error: AppError | None = None, **ctx: Any) -> Response:
     templates = request.app.state.templates
-    lang = get_language(request)
+    lang = language_of(request)
     # The switch links to this same page in each other language (GET only: a form re-shown after a POST has no
     # address of its own to reload).
     languages = [(code, LANGUAGE_NAMES[code], f"?{request.url.include_query_params(lang=code).query}")

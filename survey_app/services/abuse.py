@@ -13,11 +13,12 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Exists, bindparam, exists, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..i18n import N_
-from ..models import Response, ResponseFlag, User, utcnow
+from ..models import RateEvent, Response, ResponseFlag, User, utcnow
 from . import audit, ratelimit
 
 FLAG_REASONS = {
@@ -51,22 +52,54 @@ def keyed_hash(secret: str, purpose: str, value: str, *, day: dt.date | None = N
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
 
 
+def _answered(point_id: int, device_hash: str, window: dt.timedelta, now: dt.datetime) -> Exists:
+    return exists().where(
+        Response.reception_point_id == point_id,
+        Response.device_hash == device_hash,
+        Response.submitted_at >= now - window,
+    )
+
+
 def answered_recently(
     session: Session, *, point_id: int, device_hash: str, window: dt.timedelta, now: dt.datetime
 ) -> bool:
-    return session.scalar(
-        select(Response.id).where(
-            Response.reception_point_id == point_id,
-            Response.device_hash == device_hash,
-            Response.submitted_at >= now - window,
-        ).limit(1)
-    ) is not None
+    return bool(session.scalar(select(_answered(point_id, device_hash, window, now))))
 
 
 def over_burst_limit(session: Session, *, network_hash: str, rules: Thresholds, now: dt.datetime) -> bool:
     return ratelimit.count(session, kind="submit", key=network_hash, window=rules.submit_burst_window, now=now) >= (
         rules.submit_burst_limit
     )
+
+
+@dataclass(frozen=True)
+class Gate:
+    answered_recently: bool
+    over_burst_limit: bool
+
+
+# Built once (with bind parameters): on the citizen's path, building a statement costs more than running it.
+_GATE = select(
+    exists().where(
+        Response.reception_point_id == bindparam("point_id"),
+        Response.device_hash == bindparam("device_hash"),
+        Response.submitted_at >= bindparam("device_since"),
+    ),
+    select(func.count()).where(
+        RateEvent.kind == "submit", RateEvent.key == bindparam("network_hash"), RateEvent.at >= bindparam("burst_since"),
+    ).scalar_subquery(),
+)
+
+
+def submit_gate(
+    session: Session, *, point_id: int, device_hash: str, network_hash: str, rules: Thresholds, now: dt.datetime
+) -> Gate:
+    """The device and network checks before a citizen's response is stored, in one round trip."""
+    found, count = session.execute(_GATE, {
+        "point_id": point_id, "device_hash": device_hash, "device_since": now - rules.device_window,
+        "network_hash": network_hash, "burst_since": now - rules.submit_burst_window,
+    }).one()
+    return Gate(answered_recently=bool(found), over_burst_limit=(count or 0) >= rules.submit_burst_limit)
 
 
 def _add_flag(session: Session, response: Response, reason: str, detail: str = "") -> None:
@@ -102,6 +135,21 @@ def flag_response(
     return reasons
 
 
+def _burst_count(column: InstrumentedAttribute[str | None], since: str, *, same_point: bool) -> ScalarSelect[int]:
+    conditions = [column == bindparam(column.key), Response.submitted_at >= bindparam(since)]
+    if same_point:
+        conditions.append(Response.reception_point_id == bindparam("point_id"))
+    return select(func.count()).select_from(Response).where(*conditions).scalar_subquery()
+
+
+# staff_burst, device_burst, duplicate_answers: the order of `checks` in _flag_bursts.
+_BURSTS = select(
+    _burst_count(Response.network_hash, "staff_since", same_point=True),
+    _burst_count(Response.device_hash, "staff_since", same_point=False),
+    _burst_count(Response.answers_hash, "duplicate_since", same_point=True),
+)
+
+
 def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now: dt.datetime) -> list[str]:
     """Group detectors: when a burst crosses its threshold, every response in it is flagged.
 
@@ -117,14 +165,30 @@ def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now
         ("duplicate_answers", Response.answers_hash, response.answers_hash, rules.duplicate_burst_count,
          rules.duplicate_burst_window, True),
     ]
+    active = []
     for reason, column, value, threshold, window, same_point in checks:
         if value is None:
             continue
         conditions = [column == value, Response.submitted_at >= now - window]
         if same_point:
             conditions.append(Response.reception_point_id == response.reception_point_id)
-        size = session.scalar(select(func.count()).select_from(Response).where(*conditions)) or 0
-        if size < threshold:
+        active.append((reason, conditions, threshold, window))
+    if not active:
+        return found
+    # One round trip for the three counts (each an indexed COUNT); the usual case (every key known)
+    # runs a statement built once.
+    if len(active) == len(checks) and response.reception_point_id is not None:
+        sizes = session.execute(_BURSTS, {
+            "network_hash": response.network_hash, "device_hash": response.device_hash,
+            "answers_hash": response.answers_hash, "point_id": response.reception_point_id,
+            "staff_since": now - rules.staff_burst_window, "duplicate_since": now - rules.duplicate_burst_window,
+        }).one()
+    else:
+        sizes = session.execute(
+            select(*(select(func.count()).select_from(Response).where(*c).scalar_subquery() for _, c, _, _ in active))
+        ).one()
+    for (reason, conditions, threshold, window), size in zip(active, sizes, strict=True):
+        if (size or 0) < threshold:
             continue
         already = select(ResponseFlag.response_id).where(ResponseFlag.reason == reason)
         for member in session.scalars(select(Response).where(*conditions, Response.id.not_in(already))):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import PointNotFound, ValidationFailed
@@ -74,14 +74,16 @@ def revoke(session: Session, *, point: ReceptionPoint) -> ReceptionPoint:
     return point
 
 
+_ACTIVE_BY_TOKEN = select(ReceptionPoint).where(ReceptionPoint.token == bindparam("token"),
+                                                ReceptionPoint.active.is_(True))
+
+
 def get_by_token(session: Session, *, token: str) -> ReceptionPoint:
     if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
         raise PointNotFound()
-    point = session.scalar(
-        select(ReceptionPoint)
-        .options(joinedload(ReceptionPoint.commune))
-        .where(ReceptionPoint.token == token, ReceptionPoint.active.is_(True))
-    )
+    # No eager commune: the citizen form is rendered once per point and cached; a page that shows the
+    # commune loads it lazily.
+    point = session.scalar(_ACTIVE_BY_TOKEN, {"token": token})
     if point is None:
         raise PointNotFound()
     return point

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigurationError
@@ -75,14 +75,17 @@ def parsed(row: QuestionnaireVersion) -> Questionnaire:
     return cached
 
 
+# Built once: both run on every citizen form view and submission, where building a statement costs more than
+# running it.
+_CURRENT = (select(QuestionnaireVersion)
+            .where(QuestionnaireVersion.sector == bindparam("sector"), QuestionnaireVersion.is_current.is_(True))
+            .order_by(QuestionnaireVersion.questionnaire_id).limit(1))
+_BY_ID = select(QuestionnaireVersion).where(QuestionnaireVersion.id == bindparam("id"))
+
+
 def current_for_sector(session: Session, *, sector: str) -> QuestionnaireVersion | None:
-    return session.scalar(
-        select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.sector == sector, QuestionnaireVersion.is_current.is_(True))
-        .order_by(QuestionnaireVersion.questionnaire_id)
-        .limit(1)
-    )
+    return session.scalar(_CURRENT, {"sector": sector})
 
 
 def get_version(session: Session, *, version_id: int) -> QuestionnaireVersion | None:
-    return session.get(QuestionnaireVersion, version_id)
+    return session.scalar(_BY_ID, {"id": version_id})
