@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import random
 import re
@@ -283,6 +284,63 @@ def citizen_submission(
     return one
 
 
+@dataclass(frozen=True)
+class Fetched:
+    ticket: str
+    device: str  # the device cookie the GET set
+    address: str
+
+
+def fetch_forms(base: str, token: str, n: int, *, same_network: bool, clients: int) -> list[Fetched]:
+    """``n`` blank forms as ``n`` citizens opened them (ticket, device cookie, address), fetched before the clock."""
+    rng = random.Random(7)
+    addresses = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(n)]
+    fetched: list[Fetched] = []
+    lock = threading.Lock()
+
+    def worker(part: list[str]) -> None:
+        with httpx.Client(timeout=30) as client:
+            for address in part:
+                client.cookies.clear()
+                page = client.get(f"{base}/q/{token}", headers={} if same_network else {"X-Forwarded-For": address})
+                match = TICKET.search(page.text)
+                if page.status_code != 200 or not match:
+                    raise RuntimeError(f"GET form: {page.status_code}")
+                with lock:
+                    fetched.append(Fetched(match.group(1), client.cookies.get("sv_device") or "", address))
+
+    threads = [threading.Thread(target=worker, args=(addresses[i::clients],)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if len(fetched) != n:
+        raise RuntimeError(f"fetched {len(fetched)} of {n} forms")
+    return fetched
+
+
+def citizen_post(
+    base: str, token: str, answers: AnswerMaker, forms: list[Fetched], *, same_network: bool
+) -> Callable[[httpx.Client, random.Random], float]:
+    """The submission alone: POST the answers of a form opened earlier (same device cookie and address)."""
+    form_url = f"{base}/q/{token}"
+    lock = threading.Lock()
+
+    def one(client: httpx.Client, rng: random.Random) -> float:
+        with lock:
+            form = forms.pop()
+        client.cookies.clear()
+        client.cookies.set("sv_device", form.device)
+        headers = {} if same_network else {"X-Forwarded-For": form.address}
+        data: dict[str, str | list[str]] = {"ticket": form.ticket, "lang": "vi", **answers(rng)}
+        sent = client.post(form_url, data=data, headers=headers)
+        if sent.status_code != 303 or "/cam-on" not in sent.headers.get("location", ""):
+            raise RuntimeError(f"POST answers: {sent.status_code} {sent.text[:300]!r}")
+        return 0.0
+
+    return one
+
+
 def floor_submission(base: str) -> Callable[[httpx.Client, random.Random], float]:
     url = f"{base}/floor"
 
@@ -366,6 +424,7 @@ class Row:
     nodelay: bool
     citizen: RunResult
     floor: RunResult
+    post: RunResult | None = None  # the POST of the answers alone (forms fetched before the clock)
 
 
 NODELAY_FLAG = "--serve-with-nodelay"  # internal: how this script re-runs itself as a patched `survey-app`
@@ -400,18 +459,27 @@ def serve_cmd(port: int, workers: int, *, nodelay: bool) -> list[str]:
     return [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
-def run_citizen(backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker) -> RunResult:
+def run_citizen(
+    backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker
+) -> tuple[RunResult, RunResult]:
+    """The whole citizen flow (GET + POST), then the POST alone on forms fetched beforehand."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     tag = f"{backend.name}-{workers}{'-nodelay' if nodelay else ''}"
     print(f"[{tag}] citizen flow …", file=sys.stderr, flush=True)
     log = backend.workdir / f"serve-{tag}.log"
     with server(serve_cmd(port, workers, nodelay=nodelay), backend.env, f"{base}/q/{backend.token}", log) as proc:
+        def cpu() -> float:
+            return tree_cpu([proc.pid, *backend.db_pids()])
+
         flow = citizen_submission(base, backend.token, answers, same_network=args.same_network)
-        return drive(
-            "citizen", flow, clients=args.clients, count=args.count, seconds=args.seconds,
-            server_cpu=lambda: tree_cpu([proc.pid, *backend.db_pids()]),
-        )  # fmt: skip
+        whole = drive("citizen", flow, clients=args.clients, count=args.count, seconds=args.seconds, server_cpu=cpu)
+        print(f"[{tag}] POST alone …", file=sys.stderr, flush=True)
+        forms = fetch_forms(base, backend.token, WARMUP + args.count, same_network=args.same_network,
+                            clients=args.clients)
+        post = citizen_post(base, backend.token, answers, forms, same_network=args.same_network)
+        alone = drive("post", post, clients=args.clients, count=args.count, seconds=args.seconds, server_cpu=cpu)
+        return whole, alone
 
 
 def run_floor(backend: Backend, workers: int, args: argparse.Namespace) -> RunResult:
@@ -437,24 +505,29 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         f"{args.clients} clients, up to {args.count} submissions or {args.seconds:g} s per run, loopback, "
         f"{os.cpu_count()} CPUs shared by clients, servers and anything else running; {origin}.",
         "",
-        "| Backend | Workers | Citizen flow subs/s (n) | p50 / p99 ms | GET form p50 ms | Floor subs/s (n) | p50 / p99 ms "
-        "| Ratio | Server CPU ms/sub citizen / floor | CPU ratio | Errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Backend | Workers | GET+POST /s (n) | p50 / p99 ms | POST alone /s (n) | p50 / p99 ms | Floor /s (n) "
+        "| p50 / p99 ms | Ratio GET+POST / POST | Server CPU ms: GET+POST / POST / floor | CPU ratio GET+POST / POST "
+        "| Errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    nan = RunResult("none")
     for r in rows:
-        c, f = r.citizen, r.floor
-        ratio = c.rate / f.rate if f.rate else float("nan")
+        c, p, f = r.citizen, r.post or nan, r.floor
         workers = f"{r.workers} + TCP_NODELAY¹" if r.nodelay else str(r.workers)
         lines.append(
             f"| {r.backend} | {workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
-            f"{c.pct(0.5, c.first_step):.1f} | {f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
-            f"{ratio:.0%} | {c.cpu_ms:.1f} / {f.cpu_ms:.1f} | {f.cpu_ms / c.cpu_ms:.0%} | {c.errors} / {f.errors} |"
+            f"{p.rate:.0f} ({p.done}) | {p.pct(0.5):.1f} / {p.pct(0.99):.1f} | "
+            f"{f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
+            f"{_ratio(c.rate, f.rate)} / {_ratio(p.rate, f.rate)} | {c.cpu_ms:.1f} / {p.cpu_ms:.1f} / {f.cpu_ms:.1f} | "
+            f"{_ratio(f.cpu_ms, c.cpu_ms)} / {_ratio(f.cpu_ms, p.cpu_ms)} | {c.errors} / {p.errors} / {f.errors} |"
         )
     lines += [
         "",
-        "A citizen submission is GET /q/{token} (render, signed ticket) + POST of the answers (validate, abuse checks,",
-        "insert, 303); its latency covers both requests. The floor is one POST inserting one row (benchmarks/floor_app.py)",
-        "with the same number of workers. Ratio = citizen submissions/s ÷ floor submissions/s (target ≥ 50%).",
+        "GET+POST is a citizen's whole visit: GET /q/{token} (cached blank form, signed ticket, device cookie) + POST of",
+        "the answers (ticket check, validation, device and network checks, insert, abuse detectors, 303); its latency",
+        "covers both requests. POST alone is the submission itself: the same POSTs on forms (ticket, device cookie,",
+        "address) fetched before the clock started. The floor is one POST inserting one row (benchmarks/floor_app.py)",
+        "with the same number of workers. Ratio = citizen ÷ floor per second (target ≥ 50%).",
         "Server CPU = CPU time of the web server processes (+ PostgreSQL server) per submission; CPU ratio = floor ÷ citizen,",
         "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
         "¹ `survey-app serve` run with TCP_NODELAY set on uvicorn's listening socket (uvicorn issue #3149).",
@@ -466,6 +539,10 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _ratio(a: float, b: float) -> str:
+    return "–" if math.isnan(a) or math.isnan(b) or not b else f"{a / b:.0%}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -502,11 +579,13 @@ def main(argv: list[str] | None = None) -> int:
             backend = prepare_backend(name, workdir, same_network=args.same_network)
             try:
                 for workers in plan[name]:
-                    citizen = run_citizen(backend, workers, False, args, answers)
+                    citizen, post = run_citizen(backend, workers, False, args, answers)
                     floor = run_floor(backend, workers, args)
-                    rows.append(Row(name, workers, False, citizen, floor))
+                    rows.append(Row(name, workers, False, citizen, floor, post))
+                    print(table(rows[-1:], args).splitlines()[4], file=sys.stderr, flush=True)  # as measured
                     if workers > 1 and not args.no_nodelay_row:
-                        rows.append(Row(name, workers, True, run_citizen(backend, workers, True, args, answers), floor))
+                        citizen, post = run_citizen(backend, workers, True, args, answers)
+                        rows.append(Row(name, workers, True, citizen, floor, post))
             finally:
                 backend.cleanup()
     finally:
@@ -515,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workroot, ignore_errors=True)
     for row in rows:
-        for r in (row.citizen, row.floor):
+        for r in (row.citizen, row.post or RunResult("none"), row.floor):
             if r.errors:
                 print(f"{row.backend}×{row.workers} {r.label}: {r.errors} failed, first: {r.first_error}", file=sys.stderr)
     print(table(rows, args))

@@ -21,7 +21,7 @@ from ..i18n import N_, supported_languages
 from ..models import QuestionnaireVersion, ReceptionPoint, utcnow
 from ..questionnaire import SECTOR_LABELS, ItemRole, Questionnaire
 from ..security import Signer, issue_ticket, read_ticket
-from ..services import abuse, feedback, ratelimit, submissions
+from ..services import abuse, feedback, intake, submissions
 from ..services import points as points_service
 from ..services import questionnaires as q_service
 from ..services.audio import available as audio_available
@@ -59,11 +59,25 @@ def _already_answered(request: Request, point: ReceptionPoint, lang: str) -> Res
     )
 
 
+NO_QUESTIONNAIRE = N_("Chưa có bảng hỏi cho lĩnh vực này.")
+
+
 def _version_for(session: SessionDep, point: ReceptionPoint) -> QuestionnaireVersion:
     version = q_service.current_for_sector(session, sector=point.sector)
     if version is None:
-        raise NotFound(N_("Chưa có bảng hỏi cho lĩnh vực này."))
+        raise NotFound(NO_QUESTIONNAIRE)
     return version
+
+
+def _questionnaire(session: Session, version_id: int) -> Questionnaire:
+    """The parsed version: from this process's cache, read from the database the first time only."""
+    questionnaire = q_service.parsed_by_id(version_id)
+    if questionnaire is None:
+        row = q_service.get_version(session, version_id=version_id)
+        if row is None:
+            raise NotFound(NO_QUESTIONNAIRE)
+        questionnaire = q_service.parsed(row)
+    return questionnaire
 
 
 def easy_context(request: Request, questionnaire: Questionnaire, lang: str) -> dict[str, Any]:
@@ -84,7 +98,8 @@ def _render_form(
     request: Request,
     *,
     point: ReceptionPoint,
-    version: QuestionnaireVersion,
+    version_id: int,
+    questionnaire: Questionnaire,
     lang: str,
     ticket: str,
     validated: submissions.ValidatedAnswers | None = None,
@@ -98,10 +113,9 @@ def _render_form(
     # A blank form differs between citizens only by its ticket: render once per point, version and
     # language, then fill the ticket in. Rendering is most of the cost of a GET.
     blank = validated is None and notice is None and not easy
-    key = (str(request.base_url), point.id, point.token, point.name, version.id, lang, partial, easy)
+    key = (str(request.base_url), point.id, point.token, point.name, version_id, lang, partial, easy)
     html = _FORM_CACHE.get(key) if blank else None
     if html is None:
-        questionnaire = q_service.parsed(version)
         context: dict[str, Any] = {
             "request": request,
             "lang": lang,
@@ -149,16 +163,18 @@ def show_easy_form(
 def _show(
     request: Request, token: str, session: Session, signer: Signer, settings: Settings, lang: str, *, easy: bool
 ) -> Response:
-    point = points_service.get_by_token(session, token=token)
-    version = _version_for(session, point)
     device, new_device = _device_token(request)
     now = utcnow()
-    window = dt.timedelta(hours=settings.device_window_hours)
     device_hash = abuse.keyed_hash(settings.secret_key, "device", device)
-    if not new_device and abuse.answered_recently(session, point_id=point.id, device_hash=device_hash, window=window, now=now):
-        return _already_answered(request, point, lang)
-    ticket = issue_ticket(signer, submission_id=str(uuid.uuid4()), version_id=version.id, now=now)
-    response = _render_form(request, point=point, version=version, lang=lang, ticket=ticket, easy=easy)
+    view = intake.form_view(session, token=token, device_hash=device_hash, now=now,
+                            window=dt.timedelta(hours=settings.device_window_hours))
+    if view.version_id is None:
+        raise NotFound(NO_QUESTIONNAIRE)
+    if view.answered_recently and not new_device:
+        return _already_answered(request, view.point, lang)
+    ticket = issue_ticket(signer, submission_id=str(uuid.uuid4()), version_id=view.version_id, now=now)
+    response = _render_form(request, point=view.point, version_id=view.version_id, lang=lang, ticket=ticket, easy=easy,
+                            questionnaire=_questionnaire(session, view.version_id))
     if new_device:
         _set_device_cookie(response, device, settings.environment == "production")
     return response
@@ -189,7 +205,6 @@ def _submit(
 ) -> Response:
     begin_write(session)
     easy = form.get("ui") == ["easy"]  # the low-literacy variant posts here too; errors re-render it
-    point = points_service.get_by_token(session, token=token)
     rules = abuse.thresholds_from(settings)
     now = utcnow()
     device, new_device = _device_token(request)
@@ -198,35 +213,32 @@ def _submit(
     posted_lang = (form.get("lang") or [""])[0]
     lang = posted_lang if posted_lang in supported_languages() else lang
     ticket = read_ticket(signer, (form.get("ticket") or [""])[0])
-    version = q_service.get_version(session, version_id=ticket.version_id) if ticket else None
-    if ticket is None or version is None or version.sector != point.sector:
-        # Expired or tampered form: keep what was typed, give a fresh ticket, ask to send again.
-        version = _version_for(session, point)
-        fresh = issue_ticket(signer, submission_id=str(uuid.uuid4()), version_id=version.id, now=utcnow())
-        validated = submissions.validate_answers(q_service.parsed(version), form)
-        return _render_form(
-            request, point=point, version=version, lang=lang, ticket=fresh, validated=validated,
-            notice=N_("Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại."),
-            status_code=422, easy=easy,
-        )
-    submission_id = submissions.parse_submission_id(ticket.submission_id)
-    if submission_id is None:
-        raise NotFound()
-    if not submissions.is_stored(session, submission_id=submission_id):
-        questionnaire = q_service.parsed(version)
-        validated = submissions.validate_answers(questionnaire, form)
+    submission_id = submissions.parse_submission_id(ticket.submission_id) if ticket else None
+    questionnaire = _known_version(session, ticket.version_id) if ticket else None
+    if ticket is None or submission_id is None or questionnaire is None:
+        return _expired(request, session, signer, token=token, form=form, lang=lang, easy=easy)
+    validated = submissions.validate_answers(questionnaire, form)
+    # The reads, in one statement: point, version, duplicate submission, device, network and group counts.
+    pre = intake.preflight(
+        session, token=token, version_id=ticket.version_id, submission_id=submission_id, device_hash=device_hash,
+        network_hash=network_hash, answers_hash=submissions.answers_fingerprint(validated.answers), rules=rules,
+        now=now,
+    )
+    if pre.version is None or pre.version.sector != pre.sector:
+        return _expired(request, session, signer, token=token, form=form, lang=lang, easy=easy)
+    if not pre.stored:
         if not validated.ok:
             return _render_form(
-                request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
+                request, point=points_service.get_by_token(session, token=token), version_id=pre.version.id,
+                lang=lang, ticket=form["ticket"][0], questionnaire=questionnaire, validated=validated,
                 notice=N_("Phiếu còn {count} câu cần sửa. Vui lòng xem các câu được đánh dấu."), status_code=422, easy=easy,
             )
-        gate = abuse.submit_gate(session, point_id=point.id, device_hash=device_hash,
-                                 network_hash=network_hash, rules=rules, now=now)
-        if gate.answered_recently:
-            return _already_answered(request, point, lang)
-        if gate.over_burst_limit:
+        if pre.answered_recently and not new_device:
+            return _already_answered(request, points_service.get_by_token(session, token=token), lang)
+        if pre.network_count >= rules.submit_burst_limit:
             return _render_form(
-                request, point=point, version=version, lang=lang, ticket=form["ticket"][0], validated=validated,
+                request, point=points_service.get_by_token(session, token=token), version_id=pre.version.id,
+                lang=lang, ticket=form["ticket"][0], questionnaire=questionnaire, validated=validated,
                 notice=N_("Có quá nhiều phiếu được gửi từ mạng này. Các câu trả lời vẫn được giữ; vui lòng gửi lại sau ít phút."),
                 status_code=429, easy=easy,
             )
@@ -234,25 +246,25 @@ def _submit(
         stored = submissions.store_response(
             session,
             submission_id=submission_id,
-            version=version,
+            version=pre.version,
             validated=validated,
-            commune_id=point.commune_id,
-            sector=point.sector,
+            commune_id=pre.commune_id,
+            sector=pre.sector,
             mode="qr",
             language=lang,
             started_at=started,
-            point=point,
+            point=intake.PointRef(pre.point_id),
             device_hash=device_hash,
             network_hash=network_hash,
             notice_version=NOTICE_VERSION,
             checked_new=True,
         )
         if stored.created:
-            ratelimit.hit(session, kind="submit", key=network_hash, now=now)
             reasons = abuse.flag_response(
                 session, response=stored.response, rules=rules, started_at=started, now=now,
                 honeypot=bool("".join(form.get(HONEYPOT_FIELD, [])).strip()),
                 scale_items=[i.id for i in questionnaire.items if i.type == "scale5"],
+                counted_before=pre.group_counts,
             )
             comment_item = questionnaire.item_by_role(ItemRole.comment)
             if comment_item is not None and comment_item.id in validated.texts and "honeypot" not in reasons:
@@ -267,6 +279,30 @@ def _submit(
     if new_device:
         _set_device_cookie(result, device, settings.environment == "production")
     return result
+
+
+def _known_version(session: Session, version_id: int) -> Questionnaire | None:
+    try:
+        return _questionnaire(session, version_id)
+    except NotFound:
+        return None
+
+
+def _expired(
+    request: Request, session: Session, signer: Signer, *, token: str, form: dict[str, list[str]], lang: str,
+    easy: bool,
+) -> Response:
+    """Expired or tampered form: keep what was typed, give a fresh ticket, ask to send again."""
+    point = points_service.get_by_token(session, token=token)
+    version = _version_for(session, point)
+    fresh = issue_ticket(signer, submission_id=str(uuid.uuid4()), version_id=version.id, now=utcnow())
+    validated = submissions.validate_answers(q_service.parsed(version), form)
+    return _render_form(
+        request, point=point, version_id=version.id, questionnaire=q_service.parsed(version), lang=lang, ticket=fresh,
+        validated=validated,
+        notice=N_("Phiên làm phiếu đã hết hạn. Các câu trả lời vẫn được giữ, vui lòng bấm Gửi lại."),
+        status_code=422, easy=easy,
+    )
 
 
 @router.get("/q/{token}/cam-on", name="public.thanks")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,9 +119,12 @@ def straight_lined(answers: dict[str, Any], scale_items: list[str], min_items: i
 
 def flag_response(
     session: Session, *, response: Response, scale_items: list[str], rules: Thresholds, honeypot: bool,
-    started_at: dt.datetime | None, now: dt.datetime,
+    started_at: dt.datetime | None, now: dt.datetime, counted_before: tuple[int, int, int] | None = None,
 ) -> list[str]:
-    """Run every detector on a freshly stored response; returns the reasons flagged."""
+    """Run every detector on a freshly stored response; returns the reasons flagged.
+
+    ``counted_before``: the staff, device and duplicate group sizes read just before this response was
+    stored in the same transaction (services/intake.py); saves counting again."""
     reasons: list[str] = []
     if honeypot:
         reasons.append("honeypot")
@@ -130,7 +134,7 @@ def flag_response(
         reasons.append("straight_lining")
     for reason in reasons:
         _add_flag(session, response, reason)
-    reasons += _flag_bursts(session, response=response, rules=rules, now=now)
+    reasons += _flag_bursts(session, response=response, rules=rules, now=now, counted_before=counted_before)
     session.flush()
     return reasons
 
@@ -150,7 +154,10 @@ _BURSTS = select(
 )
 
 
-def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now: dt.datetime) -> list[str]:
+def _flag_bursts(
+    session: Session, *, response: Response, rules: Thresholds, now: dt.datetime,
+    counted_before: tuple[int, int, int] | None = None,
+) -> list[str]:
     """Group detectors: when a burst crosses its threshold, every response in it is flagged.
 
     Counting comes first (an indexed COUNT); rows are loaded only for a burst over its threshold, and
@@ -165,33 +172,38 @@ def _flag_bursts(session: Session, *, response: Response, rules: Thresholds, now
         ("duplicate_answers", Response.answers_hash, response.answers_hash, rules.duplicate_burst_count,
          rules.duplicate_burst_window, True),
     ]
-    active = []
-    for reason, column, value, threshold, window, same_point in checks:
-        if value is None:
-            continue
-        conditions = [column == value, Response.submitted_at >= now - window]
-        if same_point:
-            conditions.append(Response.reception_point_id == response.reception_point_id)
-        active.append((reason, conditions, threshold, window))
+    complete = response.reception_point_id is not None and all(value is not None for _, _, value, *_ in checks)
+    active = [check for check in checks if check[2] is not None]
     if not active:
         return found
-    # One round trip for the three counts (each an indexed COUNT); the usual case (every key known)
-    # runs a statement built once.
-    if len(active) == len(checks) and response.reception_point_id is not None:
+
+    def conditions(column: InstrumentedAttribute[str | None], value: str | None, window: dt.timedelta,
+                   same_point: bool) -> list[Any]:
+        where = [column == value, Response.submitted_at >= now - window]
+        if same_point:
+            where.append(Response.reception_point_id == response.reception_point_id)
+        return where
+
+    # One round trip for the three counts (each an indexed COUNT), or none when the caller counted them.
+    if complete and counted_before is not None:
+        sizes: Sequence[int | None] = [n + 1 for n in counted_before]  # + this response, a member of each group
+    elif complete:
         sizes = session.execute(_BURSTS, {
             "network_hash": response.network_hash, "device_hash": response.device_hash,
             "answers_hash": response.answers_hash, "point_id": response.reception_point_id,
             "staff_since": now - rules.staff_burst_window, "duplicate_since": now - rules.duplicate_burst_window,
         }).one()
     else:
-        sizes = session.execute(
-            select(*(select(func.count()).select_from(Response).where(*c).scalar_subquery() for _, c, _, _ in active))
-        ).one()
-    for (reason, conditions, threshold, window), size in zip(active, sizes, strict=True):
+        sizes = session.execute(select(*(
+            select(func.count()).select_from(Response).where(*conditions(c, v, w, p)).scalar_subquery()
+            for _, c, v, _, w, p in active
+        ))).one()
+    for (reason, column, value, threshold, window, same_point), size in zip(active, sizes, strict=True):
         if (size or 0) < threshold:
             continue
         already = select(ResponseFlag.response_id).where(ResponseFlag.reason == reason)
-        for member in session.scalars(select(Response).where(*conditions, Response.id.not_in(already))):
+        members = select(Response).where(*conditions(column, value, window, same_point), Response.id.not_in(already))
+        for member in session.scalars(members):
             _add_flag(session, member, reason, f"{size} phiếu trong {int(window.total_seconds() // 60)} phút")
         found.append(reason)
     return found

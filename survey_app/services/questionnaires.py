@@ -62,6 +62,7 @@ def _mark_current(session: Session) -> None:
 
 
 _PARSED: dict[str, Questionnaire] = {}
+_HASH_BY_ID: dict[int, str] = {}  # a stored version never changes, so its id names its content
 
 
 def parsed(row: QuestionnaireVersion) -> Questionnaire:
@@ -72,7 +73,14 @@ def parsed(row: QuestionnaireVersion) -> Questionnaire:
         if len(_PARSED) > 256:
             _PARSED.clear()
         _PARSED[row.content_hash] = cached
+    _HASH_BY_ID[row.id] = row.content_hash
     return cached
+
+
+def parsed_by_id(version_id: int) -> Questionnaire | None:
+    """The parsed version if this process has parsed it before (no database access)."""
+    content_hash = _HASH_BY_ID.get(version_id)
+    return _PARSED.get(content_hash) if content_hash is not None else None
 
 
 # Built once: both run on every citizen form view and submission, where building a statement costs more than

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy import inspect as sa_inspect
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
 from ..i18n import N_
-from ..models import Comment, QuestionnaireVersion, ReceptionPoint, Response, utcnow
+from ..models import Comment, Response, utcnow
 from ..questionnaire import Answer, Item, ItemType, Questionnaire, is_visible
 
 MODES = ("qr", "enumerator", "paper", "kiosk")
@@ -155,6 +155,24 @@ def is_stored(session: Session, *, submission_id: str) -> bool:
     return session.scalar(_STORED, {"submission_id": submission_id}) is not None
 
 
+class VersionLike(Protocol):
+    """What a stored response records of its questionnaire version (a row or services.intake.VersionRef)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def questionnaire_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def content_hash(self) -> str: ...
+
+
+class PointLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class StoreResult:
     response: Response
@@ -165,14 +183,14 @@ def store_response(
     session: Session,
     *,
     submission_id: str,
-    version: QuestionnaireVersion,
+    version: VersionLike,
     validated: ValidatedAnswers,
     commune_id: int,
     sector: str,
     mode: str,
     language: str,
     started_at: dt.datetime | None,
-    point: ReceptionPoint | None = None,
+    point: PointLike | None = None,
     submitted_at: dt.datetime | None = None,
     device_hash: str | None = None,
     network_hash: str | None = None,
