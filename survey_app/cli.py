@@ -7,8 +7,10 @@ import csv
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .config import Settings
@@ -235,6 +237,7 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
         added = report_stats.refresh(session, catalogue)
         session.commit()
         version = report_stats.version(session)
+        report_stats.tidy_queue(cast(Engine, session.get_bind()))
     print(f"Đã cập nhật số liệu tổng hợp cho báo cáo: thêm {added} phiếu (phiên bản {version}).")
     return 0
 

@@ -206,7 +206,12 @@ class AuditEvent(Base):
     """Append-only trail; UPDATE and DELETE are refused by database triggers (see the migration)."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+    __table_args__ = (
+        Index("ix_audit_event_action_at", "action", "at"),
+        # The audit page lists newest first by id, filtered by action or by actor (keyset pagination).
+        Index("ix_audit_event_action_id", "action", "id"),
+        Index("ix_audit_event_actor_id", "actor", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

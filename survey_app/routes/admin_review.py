@@ -10,6 +10,8 @@ from ..errors import NotFound, ValidationFailed
 from ..i18n import N_
 from ..models import ResponseFlag
 from ..services import abuse, audit
+from ..services.keyset import parse_int
+from . import paging
 from .csrf import check_same_origin
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_roles("admin"))])
@@ -18,16 +20,17 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(requir
 @router.get("/flags", name="admin.flags")
 def flags(
     request: Request, session: SessionDep, lang: LanguageDep, user: CurrentUser, status: str = "open",
-    before: int | None = None,
+    before: str | None = None,
 ) -> Response:
     if status not in abuse.FLAG_STATUSES:
         status = "open"
-    rows = abuse.list_flags(session, status=status, before_id=before)
+    rows = abuse.list_flags(session, status=status, before_id=parse_int(before))
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "admin/flags.html",
         {"lang": lang, "user": user, "flags": rows, "status": status, "reasons": abuse.FLAG_REASONS,
-         "next_before": rows[-1].id if len(rows) == 50 else None},
+         "next_url": paging.next_url(request, "admin.flags", rows, param="before"),
+         "first_url": paging.first_url(request, "admin.flags", param="before")},
     )
 
 
@@ -48,12 +51,13 @@ def review(
 @router.get("/audit", name="admin.audit")
 def audit_trail(
     request: Request, session: SessionDep, lang: LanguageDep, user: CurrentUser, action: str = "", actor: str = "",
-    before: int | None = None,
+    before: str | None = None,
 ) -> Response:
-    events = audit.list_events(session, action=action or None, actor=actor or None, before_id=before)
+    events = audit.list_events(session, action=action or None, actor=actor or None, before_id=parse_int(before))
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "admin/audit.html",
         {"lang": lang, "user": user, "events": events, "actions": audit.ACTIONS, "action": action, "actor": actor,
-         "next_before": events[-1].id if len(events) == 50 else None},
+         "next_url": paging.next_url(request, "admin.audit", events, param="before"),
+         "first_url": paging.first_url(request, "admin.audit", param="before")},
     )

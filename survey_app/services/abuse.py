@@ -21,6 +21,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from ..i18n import N_
 from ..models import RateEvent, Response, ResponseFlag, User, utcnow
 from . import audit, ratelimit
+from .keyset import PAGE_SIZE, Page, page_of
 
 FLAG_REASONS = {
     "honeypot": N_("Trường ẩn bị điền (khả năng là máy tự động)"),
@@ -226,11 +227,14 @@ def review_flag(session: Session, *, actor: User, flag: ResponseFlag, status: st
                  details={"reason": flag.reason, "status": status})
 
 
-def list_flags(session: Session, *, status: str = "open", before_id: int | None = None, limit: int = 50) -> list[ResponseFlag]:
-    stmt = select(ResponseFlag).where(ResponseFlag.status == status).order_by(ResponseFlag.id.desc()).limit(limit)
+def list_flags(
+    session: Session, *, status: str = "open", before_id: int | None = None, limit: int = PAGE_SIZE
+) -> Page[ResponseFlag]:
+    """Newest first, keyset-paginated by id (index ``(status, id)``)."""
+    stmt = select(ResponseFlag).where(ResponseFlag.status == status).order_by(ResponseFlag.id.desc()).limit(limit + 1)
     if before_id is not None:
         stmt = stmt.where(ResponseFlag.id < before_id)
-    return list(session.scalars(stmt))
+    return page_of(list(session.scalars(stmt)), limit=limit, key=lambda flag: str(flag.id))
 
 
 def thresholds_from(settings: Any) -> Thresholds:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, User
+from .keyset import PAGE_SIZE, Page, page_of
 
 ACTIONS = (
     "login", "login_failed", "logout", "password_changed",
@@ -48,14 +49,15 @@ def record(
 
 def list_events(
     session: Session, *, action: str | None = None, actor: str | None = None, before_id: int | None = None,
-    limit: int = 50,
-) -> list[AuditEvent]:
-    """Newest first, keyset-paginated by id (``before_id`` is the last id of the previous page)."""
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    limit: int = PAGE_SIZE,
+) -> Page[AuditEvent]:
+    """Newest first, keyset-paginated by id (``before_id`` is the last id of the previous page); the indexes
+    ``(action, id)`` and ``(actor, id)`` serve the filters."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if actor:
         stmt = stmt.where(AuditEvent.actor == actor)
     if before_id is not None:
         stmt = stmt.where(AuditEvent.id < before_id)
-    return list(session.scalars(stmt))
+    return page_of(list(session.scalars(stmt)), limit=limit, key=lambda event: str(event.id))

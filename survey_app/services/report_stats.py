@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import CursorResult, delete, event, func, insert, inspect, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..db import begin_write
@@ -201,6 +202,16 @@ def _aggregate_batch(session: Session, q: Mapping[str, str], elements: Sequence[
         session.execute(text(
             "INSERT INTO report_cell_stat (cell_id, stat, n, w) SELECT cell_id, :stat, count(*), coalesce(sum(dw), 0) "
             f"FROM stat_resp WHERE b{k} > 0 GROUP BY cell_id" + _UPSERT), {"stat": stat})
+
+
+def tidy_queue(engine: Engine) -> None:
+    """VACUUM the queue after a large refresh, so that the next "anything pending?" probe does not walk the dead
+    index entries of every dequeued row (308 ms after 2M rows until autovacuum came by: docs/scale.md).
+    PostgreSQL only (SQLite has no dead entries to skip); VACUUM cannot run inside a transaction."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) report_pending"))
 
 
 def refresh(session: Session, catalogue: Mapping[str, SectorItems], *, batch: int = BATCH) -> int:

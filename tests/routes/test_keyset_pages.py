@@ -9,6 +9,7 @@ import html
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from survey_app.models import (
     FeedbackItem,
     PaperEntry,
     Response,
+    ResponseFlag,
     SampleCommune,
     SampleVillage,
     User,
@@ -27,7 +29,7 @@ from survey_app.models import (
     Village,
 )
 from survey_app.security import hash_password
-from survey_app.services import catalogue, feedback, keyset
+from survey_app.services import audit, catalogue, feedback, keyset
 from survey_app.services import points as points_service
 from survey_app.services import questionnaires as q_service
 from tests.factories import CHIENG_AN, make_user
@@ -307,3 +309,52 @@ def test_cursors_round_trip() -> None:
     assert keyset.parse_time_id(keyset.time_id(moment, 42)) == (moment, 42)
     assert keyset.parse_date_id(keyset.date_id(dt.date(2026, 12, 1), 7)) == (dt.date(2026, 12, 1), 7)
     assert keyset.parse_date_id(keyset.date_id(None, 7)) == (None, 7)
+
+
+# --- flagged responses ----------------------------------------------------------------------------------------
+FLAG_ROW = re.compile(r"<td>#(\d+)</td>")
+
+
+def test_flag_pages_by_status_end_without_an_empty_page(client: TestClient, db_session: Session) -> None:
+    setup = make_field_setup(db_session)
+    now = dt.datetime.now(dt.UTC)
+    responses = [_response(db_session, setup, now) for _ in range(PAGE + 6)]
+    for r in responses[:PAGE]:  # exactly one page of open flags
+        db_session.add(ResponseFlag(response_id=r.id, reason="too_fast"))
+    for r in responses[PAGE:]:
+        db_session.add(ResponseFlag(response_id=r.id, reason="too_fast", status="confirmed"))
+    db_session.commit()
+    login(client, "giamsat")
+    seen, pages = walk(client, "/admin/flags?status=open", FLAG_ROW)
+    # A page of exactly PAGE rows has no "next" link to an empty page (the old pager showed one).
+    assert pages == 1 and seen == [str(r.id) for r in reversed(responses[:PAGE])]
+    for r in responses[:7]:
+        db_session.add(ResponseFlag(response_id=r.id, reason="straight_lining", status="confirmed"))
+    db_session.commit()
+    seen, pages = walk(client, "/admin/flags?status=confirmed", FLAG_ROW)
+    assert pages == 1 and len(seen) == 13
+    for r in responses[7:PAGE]:
+        db_session.add(ResponseFlag(response_id=r.id, reason="straight_lining", status="confirmed"))
+    db_session.commit()
+    seen, pages = walk(client, "/admin/flags?status=confirmed", FLAG_ROW)  # the status filter kept on page 2
+    assert pages == 2 and len(seen) == PAGE + 6 and "Về trang đầu" in client.get(
+        "/admin/flags?status=confirmed&before=999999").text
+    assert_bad_cursor(client, "/admin/flags?status=open&before=abc")
+
+
+# --- audit trail ------------------------------------------------------------------------------------------------
+def test_audit_pages_keep_an_actor_filter_that_needs_encoding(client: TestClient, db_session: Session) -> None:
+    make_user(db_session, username="giamsat")
+    odd = "Nguyễn Văn A & B?x=1"  # a failed login records whatever name was typed
+    for _ in range(PAGE + 4):
+        audit.record(db_session, actor=None, actor_name=odd, action="login_failed")
+    for _ in range(5):
+        audit.record(db_session, actor=None, actor_name="ai-do", action="login_failed")
+    db_session.commit()
+    login(client, "giamsat")
+    row = re.compile(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>login_failed</td>")
+    seen, pages = walk(client, "/admin/audit?" + urlencode({"action": "login_failed", "actor": odd}), row)
+    assert pages == 2 and seen == [odd] * (PAGE + 4)
+    everyone, pages = walk(client, "/admin/audit?action=login_failed", row)
+    assert pages == 2 and len(everyone) == PAGE + 4 + 5
+    assert_bad_cursor(client, "/admin/audit?before=12a")
