@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
 import time
@@ -23,14 +24,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from benchmarks.reports import setup
-from survey_app.services import report_periods, report_stats
+from survey_app.services import intake, report_periods, report_stats
 from survey_app.services import reports as svc
 from tests.support.postgres import start_temp_postgres
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 SECONDS = 730 * 86400  # two years
+
+
+def md5(value: str) -> str:
+    return hashlib.md5(value.encode()).hexdigest()  # the generator's md5('d' || k) keys, made in Python
 
 
 def grow(conn: Connection, first: int, last: int) -> None:
@@ -54,8 +60,18 @@ def grow(conn: Connection, first: int, last: int) -> None:
 
 
 def explain(conn: Connection, sql: str, params: dict[str, object]) -> tuple[float, str]:
-    plan = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql), params).scalar()
-    root = (plan if isinstance(plan, list) else json.loads(plan))[0]
+    return summarise(conn.execute(text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql), params).scalar())
+
+
+def explain_statement(conn: Connection, statement: ClauseElement, values: dict[str, object]) -> tuple[float, str]:
+    """The application's own statement object (built once in its module), compiled for PostgreSQL."""
+    compiled = statement.compile(dialect=conn.dialect)
+    params = {**compiled.params, **values}
+    return summarise(conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + str(compiled), params).scalar())
+
+
+def summarise(plan: object) -> tuple[float, str]:
+    root = (plan if isinstance(plan, list) else json.loads(str(plan)))[0]
     nodes: list[str] = []
 
     def walk(node: dict[str, object]) -> None:
@@ -135,6 +151,26 @@ def main() -> None:
             print("|---|---|---|")
             for label, sql, params in queries:
                 sec, plan = explain(conn, sql, params)
+                print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
+            # The citizen's two requests, as services/intake.py builds them.
+            token, version_id = conn.execute(text(
+                "SELECT p.token, v.id FROM reception_point p JOIN questionnaire_version v ON v.sector = p.sector "
+                "AND v.is_current ORDER BY p.id LIMIT 1")).one()
+            at = hi - dt.timedelta(minutes=1)
+            hashes = {"device_hash": md5("d1"), "network_hash": md5("n1"), "answers_hash": md5("a1")}
+            for label, statement, values in (
+                ("citizen form: point, current version, device answered here lately (one statement)",
+                 intake._FORM_VIEW, {"token": token, "device_hash": hashes["device_hash"],
+                                     "device_since": at - dt.timedelta(hours=12)}),
+                ("citizen submission: point, version, stored id, device, network and group counts (one statement)",
+                 intake._STATEMENT, {**hashes, "token": token, "version_id": version_id,
+                                     "submission_id": "00000000-0000-4000-8000-000000000000",
+                                     "device_since": at - dt.timedelta(hours=12),
+                                     "burst_since": at - dt.timedelta(minutes=10),
+                                     "staff_since": at - dt.timedelta(minutes=15),
+                                     "duplicate_since": at - dt.timedelta(minutes=60)}),
+            ):
+                sec, plan = explain_statement(conn, statement, values)
                 print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
             # Partitioning study: a copy of the table partitioned by month.
             conn.execute(text("CREATE TABLE response_part (LIKE response INCLUDING DEFAULTS) PARTITION BY RANGE (submitted_at)"))
