@@ -26,6 +26,8 @@ from ..services import interviews
 from ..services import kiosk as kiosk_service
 from ..services import points as points_service
 from ..services import questionnaires as q_service
+from ..services.keyset import parse_int
+from . import paging
 from .api_interviews import ItemResultOut, SyncResult
 from .csrf import check_same_origin
 from .public import NOTICE_VERSION, easy_context
@@ -46,9 +48,12 @@ def _kiosk(session: SessionDep, kiosk_id: int) -> KioskDevice:
 
 def _admin_page(
     request: Request, session: SessionDep, signer: SignerDep, lang: str, user: CurrentUser, *,
-    point: ReceptionPoint | None = None, error: str | None = None, status_code: int = 200,
+    point: ReceptionPoint | None = None, error: str | None = None, status_code: int = 200, point_code: str = "",
 ) -> Response:
-    kiosks = kiosk_service.list_kiosks(session, point_id=point.id if point else None)
+    kiosks = kiosk_service.list_kiosks(session, point_id=point.id if point else None,
+                                       before_id=parse_int(request.query_params.get("before")))
+    params: dict[str, Any] = {"point_id": point.id} if point else {}
+    route = "admin.point_kiosks" if point else "admin.kiosks"
     pairing = {}
     for k in kiosks:
         ticket = kiosk_service.pairing_ticket(signer, k)
@@ -58,8 +63,10 @@ def _admin_page(
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "kiosk/admin.html",
         {"lang": lang, "user": user, "kiosks": kiosks, "pairing": pairing, "point": point, "error": error,
-         "points": points_service.list_points(session, active_only=True), "sectors": SECTOR_LABELS,
-         "stored": kiosk_service.stored_counts(session, kiosk_ids=[k.id for k in kiosks])},
+         "point_code": point_code, "sectors": SECTOR_LABELS,
+         "stored": kiosk_service.stored_counts(session, kiosk_ids=[k.id for k in kiosks]),
+         "next_url": paging.next_url(request, route, kiosks, param="before", **params),
+         "first_url": paging.first_url(request, route, param="before", **params)},
         status_code=status_code,
     )
 
@@ -82,16 +89,23 @@ def point_kiosks(
 @admin_router.post("/kiosks", name="admin.kiosks_create", dependencies=[Depends(check_same_origin)])
 def create(
     request: Request, session: SessionDep, signer: SignerDep, lang: LanguageDep, user: CurrentUser,
-    point_id: int = Form(0), label: str = Form("", max_length=300),
+    point_id: int = Form(0), point_code: str = Form("", max_length=40), label: str = Form("", max_length=300),
 ) -> Response:
-    point = session.get(ReceptionPoint, point_id)
+    # From a point's own kiosk page the point is fixed (point_id); from the list of every kiosk the officer
+    # types the point's code (a province has thousands of points: no drop-down of all of them).
+    code = point_code.strip().upper()
+    point = session.get(ReceptionPoint, point_id) if point_id else points_service.get_by_code(session, code=code)
     try:
+        if point is None and code:
+            raise ValidationFailed(N_("Không có điểm tiếp nhận mã “{code}”."), code=code)
         if point is None:
             raise ValidationFailed(N_("Vui lòng chọn điểm tiếp nhận."))
         kiosk_service.create_kiosk(session, actor=user, point=point, label=label)
     except ValidationFailed as exc:
         session.rollback()
-        return _admin_page(request, session, signer, lang, user, error=exc.translated(lang), status_code=422)
+        fixed = session.get(ReceptionPoint, point_id) if point_id else None
+        return _admin_page(request, session, signer, lang, user, point=fixed, error=exc.translated(lang),
+                           status_code=422, point_code=point_code)
     session.commit()
     return RedirectResponse(str(request.url_for("admin.point_kiosks", point_id=point.id)), status_code=303)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import ValidationFailed
 from ..i18n import N_
@@ -25,6 +25,7 @@ from ..security import Signer
 from . import abuse, audit, feedback, submissions
 from . import questionnaires as q_service
 from .interviews import ItemResult, as_form, store_once, token_digest
+from .keyset import PAGE_SIZE, Page, page_of
 
 PAIRING_PURPOSE = "kiosk-pair"
 PAIRING_LIFETIME = dt.timedelta(days=7)
@@ -70,11 +71,17 @@ def create_kiosk(session: Session, *, actor: User, point: ReceptionPoint, label:
     return kiosk
 
 
-def list_kiosks(session: Session, *, point_id: int | None = None) -> list[KioskDevice]:
-    stmt = select(KioskDevice).order_by(KioskDevice.revoked_at.is_not(None), KioskDevice.point_id, KioskDevice.id)
+def list_kiosks(
+    session: Session, *, point_id: int | None = None, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> Page[KioskDevice]:
+    """Newest first, keyset-paginated by id; the points are loaded with the page (the list shows them)."""
+    stmt = (select(KioskDevice).options(joinedload(KioskDevice.point)).order_by(KioskDevice.id.desc())
+            .limit(limit + 1))
     if point_id is not None:
         stmt = stmt.where(KioskDevice.point_id == point_id)
-    return list(session.scalars(stmt))
+    if before_id is not None:
+        stmt = stmt.where(KioskDevice.id < before_id)
+    return page_of(list(session.scalars(stmt)), limit=limit, key=lambda kiosk: str(kiosk.id))
 
 
 def pairing_ticket(signer: Signer, kiosk: KioskDevice) -> str | None:

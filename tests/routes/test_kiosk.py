@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey_app.models import AuditEvent, KioskDevice, KioskSubmission, Response, ResponseFlag
+from survey_app.models import AuditEvent, KioskDevice, KioskSubmission, Response, ResponseFlag, User
+from survey_app.services import keyset
 from survey_app.services import kiosk as kiosk_service
 from survey_app.services import questionnaires as q_service
 from tests.factories import make_point, make_user
@@ -215,3 +216,32 @@ def test_kiosk_needs_a_label_and_an_active_point(client: TestClient, db_session:
     r = client.post("/admin/kiosks", data={"point_id": "999999", "label": "Quầy 1"})
     assert r.status_code == 422 and "chọn điểm tiếp nhận" in r.text
     assert db_session.scalar(select(func.count()).select_from(KioskDevice)) == 0
+
+
+def test_kiosk_list_pages_and_a_kiosk_added_by_point_code(client: TestClient, db_session: Session) -> None:
+    point = make_point(db_session)
+    _login_admin(client, db_session)
+    admin = db_session.scalar(select(User).where(User.username == "qt_kiosk"))
+    assert admin is not None
+    for k in range(keyset.PAGE_SIZE + 3):
+        kiosk_service.create_kiosk(db_session, actor=admin, point=point, label=f"Quầy {k:02d}")
+    db_session.commit()
+    page = client.get("/admin/kiosks")
+    assert "<select" not in page.text  # no drop-down of every point in the province
+    labels: list[str] = []
+    url: str | None = "/admin/kiosks"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        labels += re.findall(r"<td>(Quầy \d\d)</td>", page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = html.unescape(found.group(1)) if found else None
+    assert labels == [f"Quầy {k:02d}" for k in reversed(range(keyset.PAGE_SIZE + 3))]  # newest first, each once
+    assert client.get("/admin/kiosks?before=x1").status_code == 422
+
+    r = client.post("/admin/kiosks", data={"point_code": "99999-YT-09", "label": "Quầy mới"})
+    assert r.status_code == 422 and "Không có điểm tiếp nhận mã “99999-YT-09”" in html.unescape(r.text)
+    assert 'value="99999-YT-09"' in r.text  # what was typed is kept
+    r = client.post("/admin/kiosks", data={"point_code": point.code.lower(), "label": "Quầy mới"})
+    assert r.status_code == 303 and r.headers["location"].endswith(f"/admin/points/{point.id}/kiosk")
+    assert "Quầy mới" in client.get(r.headers["location"]).text
