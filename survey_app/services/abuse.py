@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Exists, bindparam, exists, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..i18n import N_
-from ..models import RateEvent, Response, ResponseFlag, User, utcnow
-from . import audit, ratelimit
+from ..models import Response, ResponseFlag, User, utcnow
+from . import audit
 from .keyset import PAGE_SIZE, Page, page_of
 
 FLAG_REASONS = {
@@ -54,54 +54,7 @@ def keyed_hash(secret: str, purpose: str, value: str, *, day: dt.date | None = N
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def _answered(point_id: int, device_hash: str, window: dt.timedelta, now: dt.datetime) -> Exists:
-    return exists().where(
-        Response.reception_point_id == point_id,
-        Response.device_hash == device_hash,
-        Response.submitted_at >= now - window,
-    )
-
-
-def answered_recently(
-    session: Session, *, point_id: int, device_hash: str, window: dt.timedelta, now: dt.datetime
-) -> bool:
-    return bool(session.scalar(select(_answered(point_id, device_hash, window, now))))
-
-
-def over_burst_limit(session: Session, *, network_hash: str, rules: Thresholds, now: dt.datetime) -> bool:
-    return ratelimit.count(session, kind="submit", key=network_hash, window=rules.submit_burst_window, now=now) >= (
-        rules.submit_burst_limit
-    )
-
-
-@dataclass(frozen=True)
-class Gate:
-    answered_recently: bool
-    over_burst_limit: bool
-
-
-# Built once (with bind parameters): on the citizen's path, building a statement costs more than running it.
-_GATE = select(
-    exists().where(
-        Response.reception_point_id == bindparam("point_id"),
-        Response.device_hash == bindparam("device_hash"),
-        Response.submitted_at >= bindparam("device_since"),
-    ),
-    select(func.count()).where(
-        RateEvent.kind == "submit", RateEvent.key == bindparam("network_hash"), RateEvent.at >= bindparam("burst_since"),
-    ).scalar_subquery(),
-)
-
-
-def submit_gate(
-    session: Session, *, point_id: int, device_hash: str, network_hash: str, rules: Thresholds, now: dt.datetime
-) -> Gate:
-    """The device and network checks before a citizen's response is stored, in one round trip."""
-    found, count = session.execute(_GATE, {
-        "point_id": point_id, "device_hash": device_hash, "device_since": now - rules.device_window,
-        "network_hash": network_hash, "burst_since": now - rules.submit_burst_window,
-    }).one()
-    return Gate(answered_recently=bool(found), over_burst_limit=(count or 0) >= rules.submit_burst_limit)
+# The device and network checks of a citizen's submission are part of services/intake.py's one statement.
 
 
 def _add_flag(session: Session, response: Response, reason: str, detail: str = "") -> None:

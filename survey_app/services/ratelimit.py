@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import Select, Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..models import RateEvent, utcnow
@@ -18,13 +18,11 @@ def hit(session: Session, *, kind: str, key: str, now: dt.datetime | None = None
 _HIT = insert(cast(Table, RateEvent.__table__))  # Core: the ORM bulk path costs more than the row
 
 
-def count_query(*, kind: str, key: str, window: dt.timedelta, now: dt.datetime | None = None) -> Select[int]:
-    since = (now or utcnow()) - window
-    return select(func.count()).where(RateEvent.kind == kind, RateEvent.key == key, RateEvent.at >= since)
-
-
 def count(session: Session, *, kind: str, key: str, window: dt.timedelta, now: dt.datetime | None = None) -> int:
-    return session.scalar(count_query(kind=kind, key=key, window=window, now=now)) or 0
+    since = (now or utcnow()) - window
+    return session.scalar(
+        select(func.count()).where(RateEvent.kind == kind, RateEvent.key == key, RateEvent.at >= since)
+    ) or 0
 
 
 def oldest_in_window(

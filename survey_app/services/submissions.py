@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -147,12 +147,6 @@ def parse_submission_id(value: str | None) -> str | None:
 def get_by_submission_id(session: Session, *, submission_id: str) -> Response | None:
     return session.scalar(select(Response).where(Response.submission_id == submission_id))
 
-
-_STORED = select(Response.id).where(Response.submission_id == bindparam("submission_id"))
-
-
-def is_stored(session: Session, *, submission_id: str) -> bool:
-    return session.scalar(_STORED, {"submission_id": submission_id}) is not None
 
 
 class VersionLike(Protocol):
