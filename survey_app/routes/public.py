@@ -28,6 +28,7 @@ from ..services.audio import available as audio_available
 from ..services.audio import find as find_audio
 from ..services.audio import prompt_key, prompts_for
 from .forms import form_lists
+from .urls import route_url
 
 router = APIRouter(tags=["public"])
 DEVICE_COOKIE = "sv_device"
@@ -270,7 +271,7 @@ def _submit(
             if comment_item is not None and comment_item.id in validated.texts and "honeypot" not in reasons:
                 feedback.create_from_response(session, response=stored.response)  # the comment → agency inbox
         session.commit()
-    target = request.url_for("public.thanks", token=token).include_query_params(s=submission_id, lang=lang)
+    target = route_url(request, "public.thanks", token=token).include_query_params(s=submission_id, lang=lang)
     result: Response
     if request.headers.get("HX-Request"):
         result = Response(status_code=204, headers={"HX-Redirect": str(target)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
@@ -143,3 +144,17 @@ def test_security_headers(client: TestClient, db_session: Session) -> None:
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_route_url_equals_url_for(app: FastAPI) -> None:
+    from starlette.requests import Request
+
+    from survey_app.routes.urls import route_url
+
+    scope = {"type": "http", "app": app, "router": app.router, "scheme": "https", "server": ("khaosat.example.vn", 443),
+             "path": "/", "root_path": "/son-la", "headers": [], "query_string": b""}
+    request = Request(scope)
+    for name, params in (("public.thanks", {"token": "AbC_12-xyz"}), ("public.form", {"token": "t0ken-2"}),
+                         ("feedback_public.track", {})):
+        assert route_url(request, name, **params) == request.url_for(name, **params)
+    assert str(route_url(request, "public.thanks", token="a b/c")).endswith("/q/a%20b%2Fc/cam-on")  # quoted
