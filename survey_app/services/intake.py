@@ -81,7 +81,8 @@ def preflight(
     answers_hash: str, rules: Thresholds, now: dt.datetime,
 ) -> Preflight:
     """PointNotFound when no active reception point has this token."""
-    row = session.execute(_STATEMENT, {
+    # Core statement on the session's connection: the ORM execution layer has nothing to add here.
+    row = session.connection().execute(_STATEMENT, {
         "token": token, "version_id": version_id, "submission_id": submission_id, "device_hash": device_hash,
         "network_hash": network_hash, "answers_hash": answers_hash, "device_since": now - rules.device_window,
         "burst_since": now - rules.submit_burst_window, "staff_since": now - rules.staff_burst_window,

@@ -200,7 +200,8 @@ def store_response(
         existing = get_by_submission_id(session, submission_id=submission_id)
         if existing is not None:
             return StoreResult(existing, False)
-    response = Response(
+    values: dict[str, Any] = dict.fromkeys(_RESPONSE_COLUMNS)  # every column: the stored object has them all
+    values.update(
         submission_id=submission_id,
         questionnaire_version_id=version.id,
         questionnaire_id=version.questionnaire_id,
@@ -212,18 +213,18 @@ def store_response(
         mode=mode,
         language=language,
         started_at=started_at,
+        submitted_at=submitted_at or utcnow(),
         answers=validated.answers,
         device_hash=device_hash,
         network_hash=network_hash,
         answers_hash=answers_fingerprint(validated.answers),
         notice_version=notice_version,
+        flagged=False,
     )
-    response.submitted_at = submitted_at or utcnow()
-    response.flagged = False
     # One INSERT … ON CONFLICT DO NOTHING instead of an ORM flush inside a savepoint (three statements and
     # most of a submission's CPU): a submission id stored meanwhile by another request inserts nothing.
-    values = {attr.key: getattr(response, attr.key, None) for attr in _RESPONSE_COLUMNS}
-    new_id = session.execute(_INSERT_ONCE[session.get_bind().dialect.name == "postgresql"], values).scalar()
+    insert_once = _INSERT_ONCE[session.get_bind().dialect.name == "postgresql"]
+    new_id = session.connection().execute(insert_once, values).scalar()
     if new_id is None:
         existing = get_by_submission_id(session, submission_id=submission_id)
         if existing is None:  # cannot happen: the conflict was on this id
@@ -233,15 +234,13 @@ def store_response(
         session.execute(insert(Comment), [{"response_id": new_id, "item_id": item_id, "text": text}
                                           for item_id, text in validated.texts.items()])
     # The row as inserted becomes the session's persistent object, without reading it back.
-    values["id"] = response.id = new_id
-    for attr in _RESPONSE_COLUMNS:
-        setattr(response, attr.key, values[attr.key])
+    response = Response(id=new_id, **values)
     make_transient_to_detached(response)
     session.add(response)
     return StoreResult(response, True)
 
 
-_RESPONSE_COLUMNS = [attr for attr in sa_inspect(Response).column_attrs if attr.key != "id"]
+_RESPONSE_COLUMNS = [attr.key for attr in sa_inspect(Response).column_attrs if attr.key != "id"]
 
 
 def _insert_once(make: Any) -> ReturningInsert[int]:
