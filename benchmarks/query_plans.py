@@ -152,6 +152,10 @@ def main() -> None:
             for label, sql, params in queries:
                 sec, plan = explain(conn, sql, params)
                 print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
+            conn.commit()
+            report_stats.tidy_queue(engine)  # as `survey-app reports refresh` and a large inline refresh do
+            sec, plan = explain(conn, "SELECT response_id FROM report_pending ORDER BY response_id LIMIT 1", {})
+            print(f"| the same probe after VACUUM of the queue (report_stats.tidy_queue) | {sec * 1000:,.1f} ms | {plan} |")
             # The citizen's two requests, as services/intake.py builds them.
             token, version_id = conn.execute(text(
                 "SELECT p.token, v.id FROM reception_point p JOIN questionnaire_version v ON v.sector = p.sector "
