@@ -258,7 +258,6 @@ def _submit(
             device_hash=device_hash,
             network_hash=network_hash,
             notice_version=NOTICE_VERSION,
-            checked_new=True,
         )
         if stored.created:
             reasons = abuse.flag_response(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
@@ -54,9 +54,6 @@ def keyed_hash(secret: str, purpose: str, value: str, *, day: dt.date | None = N
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-# The device and network checks of a citizen's submission are part of services/intake.py's one statement.
-
-
 def _add_flag(session: Session, response: Response, reason: str, detail: str = "") -> None:
     exists = session.scalar(
         select(ResponseFlag.id).where(ResponseFlag.response_id == response.id, ResponseFlag.reason == reason)
@@ -93,19 +90,26 @@ def flag_response(
     return reasons
 
 
-def _burst_count(column: InstrumentedAttribute[str | None], since: str, *, same_point: bool) -> ScalarSelect[int]:
-    conditions = [column == bindparam(column.key), Response.submitted_at >= bindparam(since)]
-    if same_point:
-        conditions.append(Response.reception_point_id == bindparam("point_id"))
-    return select(func.count()).select_from(Response).where(*conditions).scalar_subquery()
+def group_counts(
+    point_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> tuple[ScalarSelect[int], ScalarSelect[int], ScalarSelect[int]]:
+    """The staff_burst, device_burst and duplicate_answers group sizes (the order of `checks` in _flag_bursts) as
+    scalar subqueries with bind parameters network_hash, device_hash, answers_hash, staff_since and
+    duplicate_since; ``point_id`` is a bind parameter here, the point's column in services/intake.py."""
+    def count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(Response).where(*conditions).scalar_subquery()
+
+    since = Response.submitted_at
+    return (
+        count(Response.network_hash == bindparam("network_hash"), Response.reception_point_id == point_id,
+              since >= bindparam("staff_since")),
+        count(Response.device_hash == bindparam("device_hash"), since >= bindparam("staff_since")),
+        count(Response.answers_hash == bindparam("answers_hash"), Response.reception_point_id == point_id,
+              since >= bindparam("duplicate_since")),
+    )
 
 
-# staff_burst, device_burst, duplicate_answers: the order of `checks` in _flag_bursts.
-_BURSTS = select(
-    _burst_count(Response.network_hash, "staff_since", same_point=True),
-    _burst_count(Response.device_hash, "staff_since", same_point=False),
-    _burst_count(Response.answers_hash, "duplicate_since", same_point=True),
-)
+_BURSTS = select(*group_counts(bindparam("point_id")))
 
 
 def _flag_bursts(

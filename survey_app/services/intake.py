@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..errors import PointNotFound
 from ..models import QuestionnaireVersion, ReceptionPoint, Response
-from .abuse import Thresholds
+from .abuse import Thresholds, group_counts
 
 
 @dataclass(frozen=True)
@@ -49,26 +48,22 @@ class Preflight:
     group_counts: tuple[int, int, int]
 
 
-def _count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-    return select(func.count()).select_from(Response).where(*conditions).scalar_subquery()
-
-
 _V = QuestionnaireVersion
-_SINCE = Response.submitted_at
+# "This device answered at this point within the device window", correlated with the point of the statement.
+_ANSWERED_HERE = exists().where(Response.reception_point_id == ReceptionPoint.id,
+                                Response.device_hash == bindparam("device_hash"),
+                                Response.submitted_at >= bindparam("device_since"))
+_NETWORK_COUNT = (select(func.count()).select_from(Response)
+                  .where(Response.network_hash == bindparam("network_hash"), Response.mode == "qr",
+                         Response.submitted_at >= bindparam("burst_since")).scalar_subquery())
 _STATEMENT = (
     select(
         ReceptionPoint.id, ReceptionPoint.commune_id, ReceptionPoint.sector,
         _V.id, _V.questionnaire_id, _V.version, _V.content_hash, _V.sector,
         exists().where(Response.submission_id == bindparam("submission_id")),
-        exists().where(Response.reception_point_id == ReceptionPoint.id, Response.device_hash == bindparam("device_hash"),
-                       _SINCE >= bindparam("device_since")),
-        _count(Response.network_hash == bindparam("network_hash"), Response.mode == "qr",
-               _SINCE >= bindparam("burst_since")),
-        _count(Response.network_hash == bindparam("network_hash"), Response.reception_point_id == ReceptionPoint.id,
-               _SINCE >= bindparam("staff_since")),
-        _count(Response.device_hash == bindparam("device_hash"), _SINCE >= bindparam("staff_since")),
-        _count(Response.answers_hash == bindparam("answers_hash"), Response.reception_point_id == ReceptionPoint.id,
-               _SINCE >= bindparam("duplicate_since")),
+        _ANSWERED_HERE,
+        _NETWORK_COUNT,
+        *group_counts(ReceptionPoint.id),
     )
     .select_from(ReceptionPoint)
     .outerjoin(_V, _V.id == bindparam("version_id"))
@@ -100,11 +95,8 @@ def preflight(
 # The blank form: the point, the sector's current version and whether this device answered here lately.
 _CURRENT_VERSION = (select(_V.id).where(_V.sector == ReceptionPoint.sector, _V.is_current.is_(True))
                     .order_by(_V.questionnaire_id).limit(1).scalar_subquery())
-_FORM_VIEW = select(
-    ReceptionPoint, _CURRENT_VERSION,
-    exists().where(Response.reception_point_id == ReceptionPoint.id, Response.device_hash == bindparam("device_hash"),
-                   _SINCE >= bindparam("device_since")),
-).where(ReceptionPoint.token == bindparam("token"), ReceptionPoint.active.is_(True))
+_FORM_VIEW = select(ReceptionPoint, _CURRENT_VERSION, _ANSWERED_HERE).where(
+    ReceptionPoint.token == bindparam("token"), ReceptionPoint.active.is_(True))
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def _store(
         session, submission_id=item_uuid, version=version, validated=validated, commune_id=point.commune_id,
         sector=point.sector, mode="kiosk", language=language if language in questionnaire.languages else "vi",
         started_at=started if isinstance(started, dt.datetime) else None, point=point, submitted_at=ended,
-        notice_version=notice_version, checked_new=True,
+        notice_version=notice_version,
     )
     if not stored.created:
         return ItemResult(item_uuid, "conflict", "Mã phiếu đã được dùng cho một phiếu khác.")

@@ -189,17 +189,12 @@ def store_response(
     device_hash: str | None = None,
     network_hash: str | None = None,
     notice_version: str | None = None,
-    checked_new: bool = False,
 ) -> StoreResult:
     """Insert a response once per submission id; a repeat returns the stored one (created=False)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode}")
     if not validated.ok:
         raise ValueError("refusing to store answers that did not validate")
-    if not checked_new:  # the caller may have just looked; the UNIQUE constraint still guards a race
-        existing = get_by_submission_id(session, submission_id=submission_id)
-        if existing is not None:
-            return StoreResult(existing, False)
     values: dict[str, Any] = dict.fromkeys(_RESPONSE_COLUMNS)  # every column: the stored object has them all
     values.update(
         submission_id=submission_id,

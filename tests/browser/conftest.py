@@ -13,14 +13,15 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Locator, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from survey_app.app import create_app
 from survey_app.cli import prepare_database
 from survey_app.config import PROJECT_ROOT, Settings
 from survey_app.db import make_engine
+from survey_app.questionnaire import Item, ItemType
 from survey_app.services import catalogue
 from survey_app.services import points as points_service
 
@@ -131,3 +133,16 @@ def chromium_browser() -> Iterator[Browser]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def fill_items(form: Locator, items: Iterable[Item], answers: Mapping[str, Any]) -> None:
+    """Answer ``items`` of an offline form (kiosk, enumerator) the way a person taps: numbers typed, choices checked."""
+    for item in items:
+        value = answers.get(item.id)
+        if value is None:
+            continue
+        box = form.locator(f"#q-{item.id}")
+        if item.type == ItemType.number:
+            box.locator("input").fill(str(value))
+        else:
+            box.locator(f"input[value='{value[0] if isinstance(value, list) else value}']").check()

@@ -5,7 +5,6 @@ interviews on the server; syncing again, or re-sending the same interviews, stor
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -13,10 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey_app.models import Interview, Response
-from survey_app.questionnaire import ItemType
 from tests.services.test_fieldwork import FieldSetup, answers_for, make_field_setup
 
-from .conftest import CDN_PATTERN, LiveServer
+from .conftest import CDN_PATTERN, LiveServer, fill_items
 
 pytestmark = pytest.mark.browser
 
@@ -57,15 +55,7 @@ def do_interview(page: Page, field: FieldSetup) -> None:
     for page_def in field.questionnaire.pages:
         form.get_by_role("button", name="Tiếp").click()
         expect(form.locator(f"section[data-page='{page_def.id}']")).to_be_visible()
-        for item in page_def.items:
-            value: Any = answers.get(item.id)
-            if value is None:
-                continue
-            box = form.locator(f"#q-{item.id}")
-            if item.type == ItemType.number:
-                box.locator("input").fill(str(value))
-            else:
-                box.locator(f"input[value='{value[0] if isinstance(value, list) else value}']").check()
+        fill_items(form, page_def.items, answers)
     finish = form.get_by_role("button", name="Hoàn thành phỏng vấn")
     expect(finish).to_be_visible()
     finish.click()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -15,13 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey_app.models import KioskDevice, KioskSubmission, ReceptionPoint, Response
-from survey_app.questionnaire import ItemType, Questionnaire
+from survey_app.questionnaire import Questionnaire
 from survey_app.security import Signer
 from survey_app.services import kiosk as kiosk_service
 from survey_app.services import questionnaires as q_service
 from tests.services.test_fieldwork import answers_for
 
-from .conftest import BROWSER_SECRET, CDN_PATTERN, LiveServer
+from .conftest import BROWSER_SECRET, CDN_PATTERN, LiveServer, fill_items
 
 pytestmark = pytest.mark.browser
 
@@ -64,15 +63,7 @@ def answer(page: Page, questionnaire: Questionnaire) -> None:
     answers = answers_for(questionnaire)
     for n, page_def in enumerate(questionnaire.pages):
         expect(form.locator(f"section[data-page='{page_def.id}']")).to_be_visible()
-        for item in page_def.items:
-            value: Any = answers.get(item.id)
-            if value is None:
-                continue
-            box = form.locator(f"#q-{item.id}")
-            if item.type == ItemType.number:
-                box.locator("input").fill(str(value))
-            else:
-                box.locator(f"input[value='{value[0] if isinstance(value, list) else value}']").check()
+        fill_items(form, page_def.items, answers)
         if n < len(questionnaire.pages) - 1:
             form.get_by_role("button", name="Tiếp").click()
     form.get_by_role("button", name="Gửi ý kiến").click()

@@ -34,7 +34,7 @@ from survey_app.services import questionnaires as q_service
 from survey_app.services.audio import prompt_key
 from tests.services.test_fieldwork import answers_for
 
-from .conftest import BROWSER_SECRET, CDN_PATTERN, PHONE, LiveServer
+from .conftest import BROWSER_SECRET, CDN_PATTERN, PHONE, LiveServer, fill_items
 from .test_accessibility import axe_source, new_context
 from .test_accessibility_pages import check
 
@@ -97,16 +97,7 @@ def stored(live: LiveServer, kiosk_id: int) -> list[Response]:
 
 
 def fill_page(page: Page, questionnaire: Questionnaire, index: int, answers: dict[str, Any]) -> None:
-    form = page.locator("#k-form")
-    for item in questionnaire.pages[index].items:
-        value = answers.get(item.id)
-        if value is None:
-            continue
-        box = form.locator(f"#q-{item.id}")
-        if item.type == ItemType.number:
-            box.locator("input").fill(str(value))
-        else:
-            box.locator(f"input[value='{value[0] if isinstance(value, list) else value}']").check()
+    fill_items(page.locator("#k-form"), questionnaire.pages[index].items, answers)
 
 
 def past_the_interval(page: Page) -> None:
