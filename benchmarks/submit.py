@@ -3,10 +3,11 @@
 For each backend, this script
   1. creates a throw-away database (SQLite file, or a temporary PostgreSQL server from
      tests/support/postgres.py), runs `survey-app init` and `survey-app points add`;
-  2. starts `survey-app serve` and drives the real citizen flow from N concurrent clients:
-     GET /q/{token} (read the signed `ticket`), then POST a valid answer set (303 expected);
-  3. starts benchmarks/floor_app.py on the same database kind with the same number of workers
-     and POSTs to it (one row, one transaction per request);
+  2. starts `survey-app serve` and, beside it, benchmarks/floor_app.py on the same database with the same
+     number of workers (one row, one transaction per request);
+  3. in --rounds rounds, drives from N concurrent clients in turn: the floor; the POST of a valid answer set
+     alone, on forms fetched before the clock (303 expected); the whole citizen visit, GET /q/{token} (read
+     the signed `ticket`) then POST;
   4. prints a Markdown table: submissions/s, p50/p99 latency of a whole submission, the ratio, and the
      server-side CPU per submission (web workers + PostgreSQL), which other load on the machine does not skew.
 
@@ -33,6 +34,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -248,6 +250,17 @@ class RunResult:
     def done(self) -> int:
         return len(self.latencies)
 
+    def add(self, other: RunResult) -> None:
+        """Fold in another round of the same kind of run."""
+        self.latencies += other.latencies
+        self.first_step += other.first_step
+        self.elapsed += other.elapsed
+        self.cpu += other.cpu
+        self.server_cpu += other.server_cpu
+        self.errors += other.errors
+        self.first_error = self.first_error or other.first_error
+        self.load = self.load or other.load
+
     @property
     def rate(self) -> float:
         return self.done / self.elapsed if self.elapsed else 0.0
@@ -371,8 +384,10 @@ def drive(
     count: int,
     seconds: float,
     server_cpu: Callable[[], float],
+    warmup: int = WARMUP,
 ) -> RunResult:
-    """``clients`` threads, each with its own keep-alive connection, until ``count`` submissions or ``seconds``."""
+    """``clients`` threads, each with its own keep-alive connection, until ``count`` submissions or ``seconds``
+    (after ``warmup`` unmeasured ones)."""
     result = RunResult(label)
     lock = threading.Lock()
     issued = 0
@@ -417,7 +432,8 @@ def drive(
         return time.perf_counter() - start
 
     total = count
-    run(WARMUP, measured=False)
+    if warmup:
+        run(warmup, measured=False)
     result.load = os.getloadavg()[0]
     cpu, used = time.process_time(), server_cpu()
     result.elapsed = run(total, measured=True)
@@ -437,6 +453,7 @@ class Row:
     citizen: RunResult
     floor: RunResult
     post: RunResult | None = None  # the POST of the answers alone (forms fetched before the clock)
+    round_ratios: list[tuple[float, float]] = field(default_factory=list)  # (visit, POST) ÷ floor, per round
 
 
 NODELAY_FLAG = "--serve-with-nodelay"  # internal: how this script re-runs itself as a patched `survey-app`
@@ -471,42 +488,63 @@ def serve_cmd(port: int, workers: int, *, nodelay: bool) -> list[str]:
     return [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
-def run_citizen(
-    backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker
-) -> tuple[RunResult, RunResult]:
-    """The whole citizen flow (GET + POST), then the POST alone on forms fetched beforehand."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    tag = f"{backend.name}-{workers}{'-nodelay' if nodelay else ''}"
-    print(f"[{tag}] citizen flow …", file=sys.stderr, flush=True)
-    log = backend.workdir / f"serve-{tag}.log"
-    with server(serve_cmd(port, workers, nodelay=nodelay), backend.env, f"{base}/q/{backend.token}", log) as proc:
-        def cpu() -> float:
-            return tree_cpu([proc.pid, *backend.db_pids()])
-
-        flow = citizen_submission(base, backend.token, answers, same_network=args.same_network)
-        whole = drive("citizen", flow, clients=args.clients, count=args.count, seconds=args.seconds, server_cpu=cpu)
-        print(f"[{tag}] POST alone …", file=sys.stderr, flush=True)
-        forms = fetch_forms(base, backend.token, WARMUP + args.count, same_network=args.same_network,
-                            clients=args.clients)
-        post = citizen_post(base, backend.token, answers, forms, same_network=args.same_network)
-        alone = drive("post", post, clients=args.clients, count=args.count, seconds=args.seconds, server_cpu=cpu)
-        return whole, alone
-
-
-def run_floor(backend: Backend, workers: int, args: argparse.Namespace) -> RunResult:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
+def floor_cmd(port: int, workers: int) -> list[str]:
+    return [
         sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks"), "floor_app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    print(f"[{backend.name}-{workers}] floor …", file=sys.stderr, flush=True)
-    with server(cmd, backend.env, f"{base}/", backend.workdir / f"floor-{backend.name}-{workers}.log") as proc:
-        return drive(
-            "floor", floor_submission(base), clients=args.clients, count=args.count, seconds=args.seconds,
-            server_cpu=lambda: tree_cpu([proc.pid, *backend.db_pids()]),
-        )  # fmt: skip
+
+
+def run_config(
+    backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker
+) -> Row:
+    """The floor, the POST alone and the whole visit, interleaved in ``args.rounds`` rounds.
+
+    Both servers run side by side (the idle one costs nothing) and each round measures the three in turn, so a
+    change in the machine's speed during the run (it shares its cores with other tenants: the floor's rate
+    moved by 2× between runs minutes apart) falls on all three alike instead of on whichever ran last."""
+    tag = f"{backend.name}-{workers}{'-nodelay' if nodelay else ''}"
+    citizen_base, floor_base = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
+    chunk = max(1, args.count // args.rounds)
+    with (
+        server(serve_cmd(int(citizen_base.rsplit(":", 1)[1]), workers, nodelay=nodelay), backend.env,
+               f"{citizen_base}/q/{backend.token}", backend.workdir / f"serve-{tag}.log") as citizen_proc,
+        server(floor_cmd(int(floor_base.rsplit(":", 1)[1]), workers), backend.env, f"{floor_base}/",
+               backend.workdir / f"floor-{tag}.log") as floor_proc,
+    ):  # fmt: skip
+        def citizen_cpu() -> float:
+            return tree_cpu([citizen_proc.pid, *backend.db_pids()])
+
+        def floor_cpu() -> float:
+            return tree_cpu([floor_proc.pid, *backend.db_pids()])
+
+        print(f"[{tag}] fetching {WARMUP + chunk * args.rounds} forms for the POST-alone runs …", file=sys.stderr,
+              flush=True)
+        forms = fetch_forms(citizen_base, backend.token, WARMUP + chunk * args.rounds,
+                            same_network=args.same_network, clients=args.clients)
+        visit = citizen_submission(citizen_base, backend.token, answers, same_network=args.same_network)
+        post = citizen_post(citizen_base, backend.token, answers, forms, same_network=args.same_network)
+        floor = floor_submission(floor_base)
+        row = Row(backend.name, workers, nodelay, RunResult("citizen"), RunResult("floor"), RunResult("post"))
+        for number in range(args.rounds):
+            warmup = WARMUP if number == 0 else 0
+            print(f"[{tag}] round {number + 1}/{args.rounds} …", file=sys.stderr, flush=True)
+            measured = {
+                "floor": drive("floor", floor, clients=args.clients, count=chunk, seconds=args.seconds / args.rounds,
+                               server_cpu=floor_cpu, warmup=warmup),
+                "post": drive("post", post, clients=args.clients, count=chunk, seconds=args.seconds / args.rounds,
+                              server_cpu=citizen_cpu, warmup=warmup),
+                "citizen": drive("citizen", visit, clients=args.clients, count=chunk,
+                                 seconds=args.seconds / args.rounds, server_cpu=citizen_cpu, warmup=warmup),
+            }  # fmt: skip
+            row.round_ratios.append(
+                (measured["citizen"].rate / measured["floor"].rate, measured["post"].rate / measured["floor"].rate)
+            )
+            row.floor.add(measured["floor"])
+            row.citizen.add(measured["citizen"])
+            assert row.post is not None
+            row.post.add(measured["post"])
+        return row
 
 
 def table(rows: list[Row], args: argparse.Namespace) -> str:
@@ -518,9 +556,9 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         f"{os.cpu_count()} CPUs shared by clients, servers and anything else running; {origin}.",
         "",
         "| Backend | Workers | GET+POST /s (n) | p50 / p99 ms | POST alone /s (n) | p50 / p99 ms | Floor /s (n) "
-        "| p50 / p99 ms | Ratio GET+POST / POST | Server CPU ms: GET+POST / POST / floor | CPU ratio GET+POST / POST "
-        "| Errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p50 / p99 ms | Ratio GET+POST / POST | POST ratio per round (min / median / max) "
+        "| Server CPU ms: GET+POST / POST / floor | CPU ratio GET+POST / POST | Errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     nan = RunResult("none")
     for r in rows:
@@ -530,7 +568,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
             f"| {r.backend} | {workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
             f"{p.rate:.0f} ({p.done}) | {p.pct(0.5):.1f} / {p.pct(0.99):.1f} | "
             f"{f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
-            f"{_ratio(c.rate, f.rate)} / {_ratio(p.rate, f.rate)} | {c.cpu_ms:.1f} / {p.cpu_ms:.1f} / {f.cpu_ms:.1f} | "
+            f"{_ratio(c.rate, f.rate)} / {_ratio(p.rate, f.rate)} | {_spread([b for _, b in r.round_ratios])} | "
+            f"{c.cpu_ms:.1f} / {p.cpu_ms:.1f} / {f.cpu_ms:.1f} | "
             f"{_ratio(f.cpu_ms, c.cpu_ms)} / {_ratio(f.cpu_ms, p.cpu_ms)} | {c.errors} / {p.errors} / {f.errors} |"
         )
     lines += [
@@ -539,7 +578,9 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         "the answers (ticket check, validation, device and network checks, insert, abuse detectors, 303); its latency",
         "covers both requests. POST alone is the submission itself: the same POSTs on forms (ticket, device cookie,",
         "address) fetched before the clock started. The floor is one POST inserting one row (benchmarks/floor_app.py)",
-        "with the same number of workers. Ratio = citizen ÷ floor per second (target ≥ 50%).",
+        "with the same number of workers. Ratio = citizen ÷ floor per second (target ≥ 50%). The three are measured",
+        f"in turn in {args.rounds} rounds of {max(1, args.count // args.rounds)}, both servers up throughout, so a change in the",
+        "machine's speed falls on all three alike; the per-round column shows how much the POST-alone ratio still moved.",
         "Server CPU = CPU time of the web server processes (+ PostgreSQL server) per submission; CPU ratio = floor ÷ citizen,",
         "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
         "¹ `survey-app serve` run with TCP_NODELAY set on uvicorn's listening socket (uvicorn issue #3149).",
@@ -568,6 +609,13 @@ def count_flags(url: str) -> tuple[int, int]:
         engine.dispose()
 
 
+def _spread(ratios: list[float]) -> str:
+    if not ratios:
+        return "–"
+    ordered = sorted(ratios)
+    return f"{ordered[0]:.0%} / {statistics.median(ordered):.0%} / {ordered[-1]:.0%}"
+
+
 def _ratio(a: float, b: float) -> str:
     return "–" if math.isnan(a) or math.isnan(b) or not b else f"{a / b:.0%}"
 
@@ -577,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--count", type=int, default=2000, help="submissions per run (default 2000)")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per run (default 60)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="interleave floor, POST and visit in this many rounds of count/rounds each (default 4)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument(
         "--same-network",
@@ -588,8 +638,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the working directory (server logs)")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.count < 1 or args.seconds <= 0:
-        parser.error("--clients, --count and --seconds must be positive")
+    if args.clients < 1 or args.count < 1 or args.seconds <= 0 or args.rounds < 1:
+        parser.error("--clients, --count, --seconds and --rounds must be positive")
     names = [b.strip() for b in args.backends.split(",") if b.strip()]
     plan = {"sqlite": [1], "postgresql": [1, 2]}
     for name in names:
@@ -607,13 +657,9 @@ def main(argv: list[str] | None = None) -> int:
             backend = prepare_backend(name, workdir, same_network=args.same_network)
             try:
                 for workers in plan[name]:
-                    citizen, post = run_citizen(backend, workers, False, args, answers)
-                    floor = run_floor(backend, workers, args)
-                    rows.append(Row(name, workers, False, citizen, floor, post))
-                    print(table(rows[-1:], args).splitlines()[4], file=sys.stderr, flush=True)  # as measured
-                    if workers > 1 and not args.no_nodelay_row:
-                        citizen, post = run_citizen(backend, workers, True, args, answers)
-                        rows.append(Row(name, workers, True, citizen, floor, post))
+                    for nodelay in (False, True) if workers > 1 and not args.no_nodelay_row else (False,):
+                        rows.append(run_config(backend, workers, nodelay, args, answers))
+                        print(table(rows[-1:], args).splitlines()[4], file=sys.stderr, flush=True)  # as measured
                 flagged[name] = count_flags(backend.url)
             finally:
                 backend.cleanup()

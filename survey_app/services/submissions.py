@@ -189,8 +189,10 @@ def store_response(
     device_hash: str | None = None,
     network_hash: str | None = None,
     notice_version: str | None = None,
+    answers_hash: str | None = None,
 ) -> StoreResult:
-    """Insert a response once per submission id; a repeat returns the stored one (created=False)."""
+    """Insert a response once per submission id; a repeat returns the stored one (created=False).
+    ``answers_hash``: the answers' fingerprint when the caller has already computed it."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode}")
     if not validated.ok:
@@ -212,7 +214,7 @@ def store_response(
         answers=validated.answers,
         device_hash=device_hash,
         network_hash=network_hash,
-        answers_hash=answers_fingerprint(validated.answers),
+        answers_hash=answers_hash or answers_fingerprint(validated.answers),
         notice_version=notice_version,
         flagged=False,
     )

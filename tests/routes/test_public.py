@@ -146,15 +146,18 @@ def test_security_headers(client: TestClient, db_session: Session) -> None:
     assert r.headers["referrer-policy"] == "no-referrer"
 
 
-def test_route_url_equals_url_for(app: FastAPI) -> None:
+def test_route_path_equals_url_for(app: FastAPI) -> None:
     from starlette.requests import Request
 
-    from survey_app.routes.urls import route_url
+    from survey_app.routes.urls import route_path
 
     scope = {"type": "http", "app": app, "router": app.router, "scheme": "https", "server": ("khaosat.example.vn", 443),
              "path": "/", "root_path": "/son-la", "headers": [], "query_string": b""}
     request = Request(scope)
     for name, params in (("public.thanks", {"token": "AbC_12-xyz"}), ("public.form", {"token": "t0ken-2"}),
                          ("feedback_public.track", {})):
-        assert route_url(request, name, **params) == request.url_for(name, **params)
-    assert str(route_url(request, "public.thanks", token="a b/c")).endswith("/q/a%20b%2Fc/cam-on")  # quoted
+        absolute = request.url_for(name, **params)
+        assert "https://khaosat.example.vn" + route_path(request, name, **params) == str(absolute)
+        assert route_path(request, name, query={"s": "x y", "lang": "en"}, **params) == (
+            absolute.path + "?s=x+y&lang=en")
+    assert route_path(request, "public.thanks", token="a b/c") == "/son-la/q/a%20b%2Fc/cam-on"  # quoted
