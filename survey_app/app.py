@@ -153,12 +153,14 @@ def create_app(
     app.state.templates = make_templates()
     app.state.signer = Signer(settings.secret_key)
 
+    # The citizen's form first: routing tries routes in order, and it is the busiest page (no path overlaps).
+    app.include_router(public.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(settings.static_dir)), name="static")
     app.include_router(api.router)
     app.include_router(api_interviews.router)
     app.include_router(kiosk.router)  # its sync API is documented; its HTML pages are not
     # HTML pages are not part of the JSON API's OpenAPI description.
-    for html_router in (public.router, auth.router, account.router, admin.router, admin_users.router, admin_review.router,
+    for html_router in (auth.router, account.router, admin.router, admin_users.router, admin_review.router,
                         admin_audio.router):
         app.include_router(html_router, include_in_schema=False)
     for feedback_router in (feedback_public.router, feedback_agency.router):
