@@ -65,7 +65,7 @@ def explain(conn: Connection, sql: str, params: dict[str, object]) -> tuple[floa
 
 def explain_statement(conn: Connection, statement: ClauseElement, values: dict[str, object]) -> tuple[float, str]:
     """The application's own statement object (built once in its module), compiled for PostgreSQL."""
-    compiled = statement.compile(dialect=conn.dialect)
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = {**compiled.params, **values}
     return summarise(conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + str(compiled), params).scalar())
 
@@ -101,8 +101,11 @@ def main() -> None:
         for a in range(1, args.rows + 1, step):
             with engine.begin() as conn:
                 grow(conn, a, min(a + step - 1, args.rows))
+        with engine.begin() as conn:  # one response in 20 carries a comment (the generator writes none)
+            conn.execute(text("INSERT INTO comment (response_id, item_id, text) SELECT id, 'comment', "
+                              "'Góp ý số ' || id FROM response WHERE id % 20 = 0"))
         with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE response"))
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE response, comment"))
         load = time.perf_counter() - t
         t = time.perf_counter()
         with Session(engine) as session:
@@ -175,6 +178,15 @@ def main() -> None:
                                      "duplicate_since": at - dt.timedelta(minutes=60)}),
             ):
                 sec, plan = explain_statement(conn, statement, values)
+                print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
+            # The report's comment list (newest first, 200 a page), province-wide and for one commune's officer.
+            busiest = conn.execute(text("SELECT commune_id FROM response GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
+            settings = svc.ReportSettings()
+            for label, communes in (("report comments, one sector, province (first page)", None),
+                                    ("report comments, one sector, one commune (first page)", frozenset({busiest}))):
+                statement = svc.comments_statement(period=period, settings=settings, sector="health",
+                                                   commune_ids=communes, limit=200, before=None)
+                sec, plan = explain_statement(conn, statement, {})
                 print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
             # Partitioning study: a copy of the table partitioned by month.
             conn.execute(text("CREATE TABLE response_part (LIKE response INCLUDING DEFAULTS) PARTITION BY RANGE (submitted_at)"))

@@ -268,7 +268,7 @@ def _submit(
         )
         if stored.created:
             reasons = abuse.flag_response(
-                session, response=stored.response, rules=rules, started_at=started, now=now,
+                session, stored=stored, rules=rules, started_at=started, now=now,
                 honeypot=bool("".join(form.get(HONEYPOT_FIELD, [])).strip()),
                 scale_items=[i.id for i in questionnaire.items if i.type == "scale5"],
                 counted_before=pre.group_counts,

@@ -22,6 +22,7 @@ from ..i18n import N_
 from ..models import Response, ResponseFlag, User, utcnow
 from . import audit
 from .keyset import PAGE_SIZE, Page, page_of
+from .submissions import StoredRow, StoreResult
 
 FLAG_REASONS = {
     "honeypot": N_("Trường ẩn bị điền (khả năng là máy tự động)"),
@@ -69,7 +70,7 @@ def straight_lined(answers: dict[str, Any], scale_items: list[str], min_items: i
 
 
 def flag_response(
-    session: Session, *, response: Response, scale_items: list[str], rules: Thresholds, honeypot: bool,
+    session: Session, *, stored: StoreResult, scale_items: list[str], rules: Thresholds, honeypot: bool,
     started_at: dt.datetime | None, now: dt.datetime, counted_before: tuple[int, int, int] | None = None,
 ) -> list[str]:
     """Run every detector on a freshly stored response; returns the reasons flagged.
@@ -81,11 +82,11 @@ def flag_response(
         reasons.append("honeypot")
     if started_at is not None and now - started_at < rules.min_completion:
         reasons.append("too_fast")
-    if straight_lined(response.answers, scale_items, rules.straight_line_min_items):
+    if straight_lined(stored.row.answers, scale_items, rules.straight_line_min_items):
         reasons.append("straight_lining")
     for reason in reasons:
-        _add_flag(session, response, reason)
-    reasons += _flag_bursts(session, response=response, rules=rules, now=now, counted_before=counted_before)
+        _add_flag(session, stored.response, reason)
+    reasons += _flag_bursts(session, response=stored.row, rules=rules, now=now, counted_before=counted_before)
     session.flush()
     return reasons
 
@@ -113,7 +114,7 @@ _BURSTS = select(*group_counts(bindparam("point_id")))
 
 
 def _flag_bursts(
-    session: Session, *, response: Response, rules: Thresholds, now: dt.datetime,
+    session: Session, *, response: StoredRow | Response, rules: Thresholds, now: dt.datetime,
     counted_before: tuple[int, int, int] | None = None,
 ) -> list[str]:
     """Group detectors: when a burst crosses its threshold, every response in it is flagged.

@@ -226,7 +226,7 @@ def _store(
     session.flush()
     # Timed detectors measure on the tablet's clock: the response may arrive long after it was given.
     flags = abuse.flag_response(
-        session, response=response, rules=rules.abuse, honeypot=False, now=ended,
+        session, stored=stored, rules=rules.abuse, honeypot=False, now=ended,
         started_at=started if isinstance(started, dt.datetime) else None,
         scale_items=[i.id for i in questionnaire.items if i.type == "scale5"],
     )

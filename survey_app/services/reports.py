@@ -36,6 +36,7 @@ import pandas as pd
 from scipy.stats import norm
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from analysis import SurveyDesign, quality_flags, satisfied, sipas_index
 from analysis.errors import SurveyError
@@ -1030,6 +1031,16 @@ def comments(
     """Free-text comments of the sector in the period, newest first (the caller checks scope.free_text and
     records the audit event). Keyset by (submitted_at, comment id): ``before`` is the last row of the previous
     page; the time bound is a range of ix_response_submitted_id, the id only breaks ties."""
+    stmt = comments_statement(period=period, settings=settings, sector=sector, commune_ids=commune_ids, limit=limit,
+                              before=before)
+    return [CommentRow(at, cname, pname or "", text, cid) for at, cname, pname, text, cid in session.execute(stmt)]
+
+
+def comments_statement(
+    *, period: Period, settings: ReportSettings, sector: str, commune_ids: frozenset[int] | None, limit: int,
+    before: tuple[dt.datetime, int] | None,
+) -> Select[dt.datetime, str, str, str, int]:
+    """The statement behind :func:`comments` (benchmarks/query_plans.py explains it)."""
     from ..models import Comment
 
     stmt = (
@@ -1046,7 +1057,7 @@ def comments(
         at, comment_id = before
         stmt = stmt.where(Response.submitted_at <= at,
                           or_(Response.submitted_at < at, Comment.id < comment_id))
-    return [CommentRow(at, cname, pname or "", text, cid) for at, cname, pname, text, cid in session.execute(stmt)]
+    return stmt
 
 
 DESIGN_NOTES = {

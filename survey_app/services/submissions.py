@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from ..i18n import N_
@@ -168,9 +168,42 @@ class PointLike(Protocol):
 
 
 @dataclass(frozen=True)
+class StoredRow:
+    """What the abuse detectors read of a response just inserted (the ORM object is built only if needed)."""
+
+    id: int
+    answers: dict[str, Any]
+    reception_point_id: int | None
+    device_hash: str | None
+    network_hash: str | None
+    answers_hash: str | None
+
+
 class StoreResult:
-    response: Response
-    created: bool
+    """A stored response. ``row`` is enough to read it; ``response`` is the session's ORM object, loaded on first
+    use (building it for every submission was 5 % of a citizen's POST, and most never need it). Loaded, not
+    built from the inserted values: a detector may have flagged the row since."""
+
+    def __init__(self, session: Session, created: bool, *, response: Response | None = None,
+                 row: StoredRow | None = None) -> None:
+        self.created = created
+        self._session = session
+        self._response = response
+        self.row: StoredRow | Response
+        if response is not None:
+            self.row = response
+        else:
+            assert row is not None
+            self.row = row
+
+    @property
+    def response(self) -> Response:
+        if self._response is None:
+            found = self._session.get(Response, self.row.id)
+            if found is None:  # cannot happen: inserted in this transaction
+                raise RuntimeError(f"response {self.row.id} is not stored")
+            self._response = found
+        return self._response
 
 
 def store_response(
@@ -197,7 +230,7 @@ def store_response(
         raise ValueError(f"unknown mode {mode}")
     if not validated.ok:
         raise ValueError("refusing to store answers that did not validate")
-    values: dict[str, Any] = dict.fromkeys(_RESPONSE_COLUMNS)  # every column: the stored object has them all
+    values: dict[str, Any] = dict.fromkeys(_RESPONSE_COLUMNS)  # the same columns every time: one compiled INSERT
     values.update(
         submission_id=submission_id,
         questionnaire_version_id=version.id,
@@ -226,15 +259,12 @@ def store_response(
         existing = get_by_submission_id(session, submission_id=submission_id)
         if existing is None:  # cannot happen: the conflict was on this id
             raise RuntimeError(f"submission {submission_id} conflicted but is not stored")
-        return StoreResult(existing, False)
+        return StoreResult(session, False, response=existing)
     if validated.texts:
         session.execute(insert(Comment), [{"response_id": new_id, "item_id": item_id, "text": text}
                                           for item_id, text in validated.texts.items()])
-    # The row as inserted becomes the session's persistent object, without reading it back.
-    response = Response(id=new_id, **values)
-    make_transient_to_detached(response)
-    session.add(response)
-    return StoreResult(response, True)
+    return StoreResult(session, True, row=StoredRow(new_id, validated.answers, values["reception_point_id"],
+                                                    device_hash, network_hash, values["answers_hash"]))
 
 
 _RESPONSE_COLUMNS = [attr.key for attr in sa_inspect(Response).column_attrs if attr.key != "id"]

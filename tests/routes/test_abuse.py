@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from survey_app.app import create_app
 from survey_app.config import Settings
-from survey_app.models import Response, ResponseFlag
+from survey_app.models import FeedbackItem, Response, ResponseFlag
 from survey_app.services import abuse
 from survey_app.services import questionnaires as q_service
 from survey_app.services.demo import synthetic_form
@@ -106,6 +106,27 @@ def test_staff_self_rating_burst_flags_every_response(settings: Settings, sessio
     burst = db_session.scalars(select(Response).order_by(Response.id.desc()).limit(3)).all()
     assert all("staff_burst" in _flags(db_session, r.id) for r in burst)
     assert all(r.flagged for r in burst)
+
+
+def test_burst_member_with_a_comment_is_flagged_and_routed(settings: Settings, session_factory: sessionmaker[Session], db_session: Session) -> None:
+    # The burst detector loads the new response itself (a member of the burst) before the comment routing asks
+    # for the stored response: both must be the same object, flagged, with the comment in the agency inbox.
+    point = make_point(db_session)
+    with _client(settings, session_factory, device_window_hours=0, staff_burst_count=3) as c:
+        for seed in range(3):
+            data = {**_form(db_session, 20 + seed), "H18b": [f"Góp ý số {seed}: phòng chờ chật."]}
+            assert _submit(c, point.token, data).status_code == 303  # type: ignore[attr-defined]
+    last = _last(db_session)
+    assert last.flagged and "staff_burst" in _flags(db_session, last.id)
+    texts = db_session.scalars(select(FeedbackItem.text).where(FeedbackItem.channel == "questionnaire_comment")).all()
+    assert sorted(texts) == [f"Góp ý số {seed}: phòng chờ chật." for seed in range(3)]
+
+
+def test_unflagged_submission_stays_unflagged(relaxed: TestClient, db_session: Session) -> None:
+    point = make_point(db_session)
+    assert _submit(relaxed, point.token, _form(db_session, 31)).status_code == 303  # type: ignore[attr-defined]
+    last = _last(db_session)
+    assert not last.flagged and _flags(db_session, last.id) == set()
 
 
 def test_identical_answers_in_a_burst(settings: Settings, session_factory: sessionmaker[Session], db_session: Session) -> None:
