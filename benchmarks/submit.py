@@ -13,8 +13,7 @@ For each backend, this script
 
 Each simulated citizen is a new phone (fresh device cookie) with its own address (X-Forwarded-For, which
 `serve` trusts from 127.0.0.1 as behind a reverse proxy); --same-network sends everything from one address
-instead (burst detectors' worst case; the per-network submit limit is lifted for that run). Multi-worker
-runs are repeated with a TCP_NODELAY workaround for uvicorn issue #3149 (see serve_with_nodelay).
+instead (burst detectors' worst case; the per-network submit limit is lifted for that run).
 
 Loopback only; every run is bounded in count and in time. Not a test: run it by hand.
 
@@ -80,7 +79,8 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu(roots: list[int]) -> float:
-    """CPU seconds (user + system) used so far by the processes ``roots`` and all their descendants (Linux /proc)."""
+    """CPU seconds (user + system) used so far by the processes ``roots`` and all their descendants (Linux /proc),
+    including descendants that have exited and been reaped (a PostgreSQL backend whose connection closed)."""
     stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, cpu seconds)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -89,7 +89,8 @@ def tree_cpu(roots: list[int]) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+        # utime + stime, and cutime + cstime: the reaped children's (not in /proc any more, so never counted twice)
+        stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / _TICKS)
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
@@ -449,65 +450,40 @@ def drive(
 class Row:
     backend: str
     workers: int
-    nodelay: bool
     citizen: RunResult
     floor: RunResult
     post: RunResult | None = None  # the POST of the answers alone (forms fetched before the clock)
     round_ratios: list[tuple[float, float]] = field(default_factory=list)  # (visit, POST) ÷ floor, per round
 
 
-NODELAY_FLAG = "--serve-with-nodelay"  # internal: how this script re-runs itself as a patched `survey-app`
+def serve_cmd(port: int, workers: int) -> list[str]:
+    return [*survey_app_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
-def serve_with_nodelay(argv: list[str]) -> int:
-    """`survey-app …` with TCP_NODELAY on uvicorn's pre-bound listening socket.
-
-    With --workers > 1 uvicorn binds the socket itself with proto 0, so asyncio never sets TCP_NODELAY on
-    accepted connections and every keep-alive response written in two parts waits for the client's
-    delayed ACK (~40 ms on Linux): https://github.com/Kludex/uvicorn/issues/3149. Linux copies
-    TCP_NODELAY from the listener to accepted sockets, so setting it on the listener is enough.
-    """
-    import uvicorn.config
-
-    original = uvicorn.config.Config.bind_socket
-
-    def bind_socket(self: uvicorn.config.Config) -> socket.socket:
-        sock = original(self)
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
-    from survey_app.cli import main as cli_main
-
-    return cli_main(argv)
-
-
-def serve_cmd(port: int, workers: int, *, nodelay: bool) -> list[str]:
-    head = [sys.executable, str(Path(__file__).resolve()), NODELAY_FLAG] if nodelay else survey_app_cmd()
-    return [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+# The floor under uvicorn with the same listening socket as `survey-app serve` (TCP_NODELAY, see cli.py).
+_FLOOR_RUNNER = "from survey_app.cli import _nodelay_listener; _nodelay_listener(); import uvicorn.main; uvicorn.main.main()"
 
 
 def floor_cmd(port: int, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks"), "floor_app:create_app", "--factory",
+        sys.executable, "-c", _FLOOR_RUNNER, "--app-dir", str(ROOT / "benchmarks"), "floor_app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
 
 
 def run_config(
-    backend: Backend, workers: int, nodelay: bool, args: argparse.Namespace, answers: AnswerMaker
+    backend: Backend, workers: int, args: argparse.Namespace, answers: AnswerMaker
 ) -> Row:
     """The floor, the POST alone and the whole visit, interleaved in ``args.rounds`` rounds.
 
     Both servers run side by side (the idle one costs nothing) and each round measures the three in turn, so a
     change in the machine's speed during the run (it shares its cores with other tenants: the floor's rate
     moved by 2× between runs minutes apart) falls on all three alike instead of on whichever ran last."""
-    tag = f"{backend.name}-{workers}{'-nodelay' if nodelay else ''}"
+    tag = f"{backend.name}-{workers}"
     citizen_base, floor_base = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
     chunk = max(1, args.count // args.rounds)
     with (
-        server(serve_cmd(int(citizen_base.rsplit(":", 1)[1]), workers, nodelay=nodelay), backend.env,
+        server(serve_cmd(int(citizen_base.rsplit(":", 1)[1]), workers), backend.env,
                f"{citizen_base}/q/{backend.token}", backend.workdir / f"serve-{tag}.log") as citizen_proc,
         server(floor_cmd(int(floor_base.rsplit(":", 1)[1]), workers), backend.env, f"{floor_base}/",
                backend.workdir / f"floor-{tag}.log") as floor_proc,
@@ -525,7 +501,7 @@ def run_config(
         visit = citizen_submission(citizen_base, backend.token, answers, same_network=args.same_network)
         post = citizen_post(citizen_base, backend.token, answers, forms, same_network=args.same_network)
         floor = floor_submission(floor_base)
-        row = Row(backend.name, workers, nodelay, RunResult("citizen"), RunResult("floor"), RunResult("post"))
+        row = Row(backend.name, workers, RunResult("citizen"), RunResult("floor"), RunResult("post"))
         for number in range(args.rounds):
             warmup = WARMUP if number == 0 else 0
             print(f"[{tag}] round {number + 1}/{args.rounds} …", file=sys.stderr, flush=True)
@@ -563,9 +539,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
     nan = RunResult("none")
     for r in rows:
         c, p, f = r.citizen, r.post or nan, r.floor
-        workers = f"{r.workers} + TCP_NODELAY¹" if r.nodelay else str(r.workers)
         lines.append(
-            f"| {r.backend} | {workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
+            f"| {r.backend} | {r.workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
             f"{p.rate:.0f} ({p.done}) | {p.pct(0.5):.1f} / {p.pct(0.99):.1f} | "
             f"{f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
             f"{_ratio(c.rate, f.rate)} / {_ratio(p.rate, f.rate)} | {_spread([b for _, b in r.round_ratios])} | "
@@ -583,10 +558,9 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         "machine's speed falls on all three alike; the per-round column shows how much the POST-alone ratio still moved.",
         "Server CPU = CPU time of the web server processes (+ PostgreSQL server) per submission; CPU ratio = floor ÷ citizen,",
         "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
-        "¹ `survey-app serve` run with TCP_NODELAY set on uvicorn's listening socket (uvicorn issue #3149).",
         "Client CPU (s) / wall (s) / load average at start, per run: "
         + "; ".join(
-            f"{r.backend}×{r.workers}{'¹' if r.nodelay else ''} citizen {r.citizen.cpu:.0f}/{r.citizen.elapsed:.0f}/"
+            f"{r.backend}×{r.workers} citizen {r.citizen.cpu:.0f}/{r.citizen.elapsed:.0f}/"
             f"{r.citizen.load:.1f}, floor {r.floor.cpu:.0f}/{r.floor.elapsed:.0f}/{r.floor.load:.1f}"
             for r in rows
         ),
@@ -633,9 +607,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="all submissions from one client address (burst-detector worst case) instead of one address each",
     )
-    parser.add_argument(
-        "--no-nodelay-row", action="store_true", help="skip the extra multi-worker run with the TCP_NODELAY workaround"
-    )
     parser.add_argument("--keep", action="store_true", help="keep the working directory (server logs)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.count < 1 or args.seconds <= 0 or args.rounds < 1:
@@ -657,9 +628,8 @@ def main(argv: list[str] | None = None) -> int:
             backend = prepare_backend(name, workdir, same_network=args.same_network)
             try:
                 for workers in plan[name]:
-                    for nodelay in (False, True) if workers > 1 and not args.no_nodelay_row else (False,):
-                        rows.append(run_config(backend, workers, nodelay, args, answers))
-                        print(table(rows[-1:], args).splitlines()[4], file=sys.stderr, flush=True)  # as measured
+                    rows.append(run_config(backend, workers, args, answers))
+                    print(table(rows[-1:], args).splitlines()[4], file=sys.stderr, flush=True)  # as measured
                 flagged[name] = count_flags(backend.url)
             finally:
                 backend.cleanup()
@@ -679,6 +649,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == [NODELAY_FLAG]:
-        raise SystemExit(serve_with_nodelay(sys.argv[2:]))
     raise SystemExit(main())
