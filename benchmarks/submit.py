@@ -244,6 +244,7 @@ class RunResult:
     cpu: float = 0.0  # CPU seconds used by this (client) process during the measured run
     load: float = 0.0  # 1-minute load average when the measured run started
     server_cpu: float = 0.0  # CPU seconds used by the web server processes and the database server
+    db_cpu: float = 0.0  # of which the database server (PostgreSQL; 0 for SQLite, which runs in the web process)
     errors: int = 0
     first_error: str = ""
 
@@ -258,6 +259,7 @@ class RunResult:
         self.elapsed += other.elapsed
         self.cpu += other.cpu
         self.server_cpu += other.server_cpu
+        self.db_cpu += other.db_cpu
         self.errors += other.errors
         self.first_error = self.first_error or other.first_error
         self.load = self.load or other.load
@@ -270,6 +272,10 @@ class RunResult:
     def cpu_ms(self) -> float:
         """Server-side CPU milliseconds per submission (web workers + database): insensitive to other load."""
         return 1000 * self.server_cpu / self.done if self.done else float("nan")
+
+    @property
+    def db_cpu_ms(self) -> float:
+        return 1000 * self.db_cpu / self.done if self.done else float("nan")
 
     def pct(self, q: float, values: list[float] | None = None) -> float:
         data = sorted(self.latencies if values is None else values)
@@ -384,7 +390,7 @@ def drive(
     clients: int,
     count: int,
     seconds: float,
-    server_cpu: Callable[[], float],
+    server_cpu: Callable[[], tuple[float, float]],
     warmup: int = WARMUP,
 ) -> RunResult:
     """``clients`` threads, each with its own keep-alive connection, until ``count`` submissions or ``seconds``
@@ -436,10 +442,12 @@ def drive(
     if warmup:
         run(warmup, measured=False)
     result.load = os.getloadavg()[0]
-    cpu, used = time.process_time(), server_cpu()
+    cpu, (web_used, db_used) = time.process_time(), server_cpu()
     result.elapsed = run(total, measured=True)
     result.cpu = time.process_time() - cpu
-    result.server_cpu = server_cpu() - used
+    web_now, db_now = server_cpu()
+    result.server_cpu = web_now - web_used + db_now - db_used
+    result.db_cpu = db_now - db_used
     return result
 
 
@@ -488,11 +496,11 @@ def run_config(
         server(floor_cmd(int(floor_base.rsplit(":", 1)[1]), workers), backend.env, f"{floor_base}/",
                backend.workdir / f"floor-{tag}.log") as floor_proc,
     ):  # fmt: skip
-        def citizen_cpu() -> float:
-            return tree_cpu([citizen_proc.pid, *backend.db_pids()])
+        def citizen_cpu() -> tuple[float, float]:
+            return tree_cpu([citizen_proc.pid]), tree_cpu(backend.db_pids())
 
-        def floor_cpu() -> float:
-            return tree_cpu([floor_proc.pid, *backend.db_pids()])
+        def floor_cpu() -> tuple[float, float]:
+            return tree_cpu([floor_proc.pid]), tree_cpu(backend.db_pids())
 
         print(f"[{tag}] fetching {WARMUP + chunk * args.rounds} forms for the POST-alone runs …", file=sys.stderr,
               flush=True)
@@ -533,7 +541,7 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         "",
         "| Backend | Workers | GET+POST /s (n) | p50 / p99 ms | POST alone /s (n) | p50 / p99 ms | Floor /s (n) "
         "| p50 / p99 ms | Ratio GET+POST / POST | POST ratio per round (min / median / max) "
-        "| Server CPU ms: GET+POST / POST / floor | CPU ratio GET+POST / POST | Errors |",
+        "| Server CPU ms: GET+POST / POST / floor (of which database) | CPU ratio GET+POST / POST | Errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     nan = RunResult("none")
@@ -544,7 +552,7 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
             f"{p.rate:.0f} ({p.done}) | {p.pct(0.5):.1f} / {p.pct(0.99):.1f} | "
             f"{f.rate:.0f} ({f.done}) | {f.pct(0.5):.1f} / {f.pct(0.99):.1f} | "
             f"{_ratio(c.rate, f.rate)} / {_ratio(p.rate, f.rate)} | {_spread([b for _, b in r.round_ratios])} | "
-            f"{c.cpu_ms:.1f} / {p.cpu_ms:.1f} / {f.cpu_ms:.1f} | "
+            f"{c.cpu_ms:.1f} / {p.cpu_ms:.1f} / {f.cpu_ms:.1f}{_db_share(c, p, f)} | "
             f"{_ratio(f.cpu_ms, c.cpu_ms)} / {_ratio(f.cpu_ms, p.cpu_ms)} | {c.errors} / {p.errors} / {f.errors} |"
         )
     lines += [
@@ -581,6 +589,12 @@ def count_flags(url: str) -> tuple[int, int]:
         return int(stored), int(flags)
     finally:
         engine.dispose()
+
+
+def _db_share(*runs: RunResult) -> str:
+    if not any(r.db_cpu for r in runs):
+        return ""  # SQLite: the database works inside the web process
+    return " (" + " / ".join(f"{r.db_cpu_ms:.1f}" for r in runs) + ")"
 
 
 def _spread(ratios: list[float]) -> str:

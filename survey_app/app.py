@@ -145,7 +145,7 @@ def create_app(
     settings = settings or Settings()
     app = FastAPI(title="Khảo sát sự hài lòng", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     if session_factory is None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         session_factory = make_sessionmaker(engine)
         app.state.engine = engine
     app.state.settings = settings

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .db import DEFAULT_POOL_SIZE
+
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105  (the value we refuse)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +25,7 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "demo", "test", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
+    db_pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1)  # connections kept open per worker
     secret_key: str = PLACEHOLDER_SECRET
     base_url: str = "http://127.0.0.1:8000"
     questionnaire_dir: Path = PROJECT_ROOT / "questionnaires"
