@@ -564,7 +564,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         "with the same number of workers. Ratio = citizen ÷ floor per second (target ≥ 50%). The three are measured",
         f"in turn in {args.rounds} rounds of {max(1, args.count // args.rounds)}, both servers up throughout, so a change in the",
         "machine's speed falls on all three alike; the per-round column shows how much the POST-alone ratio still moved.",
-        "Server CPU = CPU time of the web server processes (+ PostgreSQL server) per submission; CPU ratio = floor ÷ citizen,",
+        "Server CPU = CPU time of the web server processes (+ PostgreSQL server, including exited children such as",
+        "autovacuum workers, in brackets) per submission; CPU ratio = floor ÷ citizen,",
         "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
         "Client CPU (s) / wall (s) / load average at start, per run: "
         + "; ".join(
