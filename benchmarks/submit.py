@@ -81,7 +81,12 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 def tree_cpu(roots: list[int]) -> float:
     """CPU seconds (user + system) used so far by the processes ``roots`` and all their descendants (Linux /proc),
     including descendants that have exited and been reaped (a PostgreSQL backend whose connection closed)."""
-    stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, cpu seconds)
+    return sum(tree_cpu_parts(roots))
+
+
+def tree_cpu_parts(roots: list[int]) -> tuple[float, float]:
+    """:func:`tree_cpu` as (live processes, exited and reaped descendants such as autovacuum workers)."""
+    stats: dict[int, tuple[int, float, float]] = {}  # pid -> (ppid, own cpu seconds, reaped children's)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -90,16 +95,18 @@ def tree_cpu(roots: list[int]) -> float:
         except OSError:
             continue
         # utime + stime, and cutime + cstime: the reaped children's (not in /proc any more, so never counted twice)
-        stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / _TICKS)
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS,
+                                  (int(fields[13]) + int(fields[14])) / _TICKS)
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
+    for pid, (ppid, _, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [r for r in roots if r in stats]
+    live, reaped, todo = 0.0, 0.0, [r for r in roots if r in stats]
     while todo:
         pid = todo.pop()
-        total += stats[pid][1]
+        live += stats[pid][1]
+        reaped += stats[pid][2]
         todo += children.get(pid, [])
-    return total
+    return live, reaped
 
 
 @contextlib.contextmanager
@@ -245,6 +252,7 @@ class RunResult:
     load: float = 0.0  # 1-minute load average when the measured run started
     server_cpu: float = 0.0  # CPU seconds used by the web server processes and the database server
     db_cpu: float = 0.0  # of which the database server (PostgreSQL; 0 for SQLite, which runs in the web process)
+    db_exited_cpu: float = 0.0  # of which the database's exited children (autovacuum workers, closed connections)
     errors: int = 0
     first_error: str = ""
 
@@ -260,6 +268,7 @@ class RunResult:
         self.cpu += other.cpu
         self.server_cpu += other.server_cpu
         self.db_cpu += other.db_cpu
+        self.db_exited_cpu += other.db_exited_cpu
         self.errors += other.errors
         self.first_error = self.first_error or other.first_error
         self.load = self.load or other.load
@@ -276,6 +285,10 @@ class RunResult:
     @property
     def db_cpu_ms(self) -> float:
         return 1000 * self.db_cpu / self.done if self.done else float("nan")
+
+    @property
+    def db_exited_cpu_ms(self) -> float:
+        return 1000 * self.db_exited_cpu / self.done if self.done else float("nan")
 
     def pct(self, q: float, values: list[float] | None = None) -> float:
         data = sorted(self.latencies if values is None else values)
@@ -390,7 +403,7 @@ def drive(
     clients: int,
     count: int,
     seconds: float,
-    server_cpu: Callable[[], tuple[float, float]],
+    server_cpu: Callable[[], tuple[float, float, float]],
     warmup: int = WARMUP,
 ) -> RunResult:
     """``clients`` threads, each with its own keep-alive connection, until ``count`` submissions or ``seconds``
@@ -442,12 +455,13 @@ def drive(
     if warmup:
         run(warmup, measured=False)
     result.load = os.getloadavg()[0]
-    cpu, (web_used, db_used) = time.process_time(), server_cpu()
+    cpu, (web_used, db_used, exited_used) = time.process_time(), server_cpu()
     result.elapsed = run(total, measured=True)
     result.cpu = time.process_time() - cpu
-    web_now, db_now = server_cpu()
+    web_now, db_now, exited_now = server_cpu()
     result.server_cpu = web_now - web_used + db_now - db_used
     result.db_cpu = db_now - db_used
+    result.db_exited_cpu = exited_now - exited_used
     return result
 
 
@@ -496,11 +510,13 @@ def run_config(
         server(floor_cmd(int(floor_base.rsplit(":", 1)[1]), workers), backend.env, f"{floor_base}/",
                backend.workdir / f"floor-{tag}.log") as floor_proc,
     ):  # fmt: skip
-        def citizen_cpu() -> tuple[float, float]:
-            return tree_cpu([citizen_proc.pid]), tree_cpu(backend.db_pids())
+        def citizen_cpu() -> tuple[float, float, float]:
+            live, exited = tree_cpu_parts(backend.db_pids())
+            return tree_cpu([citizen_proc.pid]), live + exited, exited
 
-        def floor_cpu() -> tuple[float, float]:
-            return tree_cpu([floor_proc.pid]), tree_cpu(backend.db_pids())
+        def floor_cpu() -> tuple[float, float, float]:
+            live, exited = tree_cpu_parts(backend.db_pids())
+            return tree_cpu([floor_proc.pid]), live + exited, exited
 
         print(f"[{tag}] fetching {WARMUP + chunk * args.rounds} forms for the POST-alone runs …", file=sys.stderr,
               flush=True)
@@ -565,7 +581,7 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         f"in turn in {args.rounds} rounds of {max(1, args.count // args.rounds)}, both servers up throughout, so a change in the",
         "machine's speed falls on all three alike; the per-round column shows how much the POST-alone ratio still moved.",
         "Server CPU = CPU time of the web server processes (+ PostgreSQL server, including exited children such as",
-        "autovacuum workers, in brackets) per submission; CPU ratio = floor ÷ citizen,",
+        "autovacuum workers: the database and its exited children in brackets) per submission; CPU ratio = floor ÷ citizen,",
         "the throughput ratio to expect when the server side is CPU-bound, whatever else the machine is doing.",
         "Client CPU (s) / wall (s) / load average at start, per run: "
         + "; ".join(
@@ -595,7 +611,8 @@ def count_flags(url: str) -> tuple[int, int]:
 def _db_share(*runs: RunResult) -> str:
     if not any(r.db_cpu for r in runs):
         return ""  # SQLite: the database works inside the web process
-    return " (" + " / ".join(f"{r.db_cpu_ms:.1f}" for r in runs) + ")"
+    return (" (" + " / ".join(f"{r.db_cpu_ms:.1f}" for r in runs) + "; exited children "
+            + " / ".join(f"{r.db_exited_cpu_ms:.1f}" for r in runs) + ")")
 
 
 def _spread(ratios: list[float]) -> str:
