@@ -474,7 +474,7 @@ class Row:
     workers: int
     citizen: RunResult
     floor: RunResult
-    post: RunResult | None = None  # the POST of the answers alone (forms fetched before the clock)
+    post: RunResult  # the POST of the answers alone (forms fetched before the clock)
     round_ratios: list[tuple[float, float]] = field(default_factory=list)  # (visit, POST) ÷ floor, per round
 
 
@@ -542,7 +542,6 @@ def run_config(
             )
             row.floor.add(measured["floor"])
             row.citizen.add(measured["citizen"])
-            assert row.post is not None
             row.post.add(measured["post"])
         return row
 
@@ -560,9 +559,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         "| Server CPU ms: GET+POST / POST / floor (of which database) | CPU ratio GET+POST / POST | Errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    nan = RunResult("none")
     for r in rows:
-        c, p, f = r.citizen, r.post or nan, r.floor
+        c, p, f = r.citizen, r.post, r.floor
         lines.append(
             f"| {r.backend} | {r.workers} | {c.rate:.0f} ({c.done}) | {c.pct(0.5):.1f} / {c.pct(0.99):.1f} | "
             f"{p.rate:.0f} ({p.done}) | {p.pct(0.5):.1f} / {p.pct(0.99):.1f} | "
@@ -671,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workroot, ignore_errors=True)
     for row in rows:
-        for r in (row.citizen, row.post or RunResult("none"), row.floor):
+        for r in (row.citizen, row.post, row.floor):
             if r.errors:
                 print(f"{row.backend}×{row.workers} {r.label}: {r.errors} failed, first: {r.first_error}", file=sys.stderr)
     print(table(rows, args))

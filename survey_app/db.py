@@ -64,11 +64,12 @@ DEFAULT_MAX_OVERFLOW = 10
 def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
-    if "poolclass" not in kwargs and parsed.database not in (None, "", ":memory:"):
+    in_memory = parsed.database in (None, "", ":memory:")  # SQLite only; SQLAlchemy pools those differently
+    if "poolclass" not in kwargs and not in_memory:
         kwargs.setdefault("pool_size", pool_size)
         kwargs.setdefault("max_overflow", DEFAULT_MAX_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -18,7 +18,7 @@ from ..services import fieldwork, fieldwork_lists, interviews, keyset, sampling,
 from ..services import questionnaires as q_service
 from . import paging
 from .csrf import check_same_origin
-from .forms import form_lists
+from .forms import posted_form
 
 router = APIRouter(prefix="/admin/fieldwork", tags=["fieldwork"], dependencies=[Depends(require_roles("admin"))])
 same_origin = [Depends(check_same_origin)]
@@ -206,7 +206,7 @@ def paper_form(request: Request, round_id: int, session: SessionDep, user: Curre
 @router.post("/rounds/{round_id}/paper", name="fieldwork.paper_submit", dependencies=same_origin)
 async def paper_submit(request: Request, round_id: int, session: SessionDep, user: CurrentUser,
                        lang: LanguageDep) -> Response:
-    form = form_lists(await request.form())
+    form = await posted_form(request)
     survey_round = _round(session, round_id)
     version = q_service.current_for_sector(session, sector=survey_round.sector)
     if version is None:
@@ -261,7 +261,7 @@ def _as_form(values: dict[str, Any]) -> dict[str, list[str]]:
 @router.post("/rounds/{round_id}/paper/compare/{sheet_code}", name="fieldwork.paper_resolve", dependencies=same_origin)
 async def paper_resolve(request: Request, round_id: int, sheet_code: str, session: SessionDep, user: CurrentUser,
                         lang: LanguageDep) -> Response:
-    form = form_lists(await request.form())
+    form = await posted_form(request)
     survey_round = _round(session, round_id)
     entries = list(session.scalars(select(PaperEntry).where(
         PaperEntry.round_id == round_id, PaperEntry.sheet_code == sheet_code).order_by(PaperEntry.entry_no)))
@@ -332,7 +332,7 @@ def backchecks_draw(request: Request, round_id: int, session: SessionDep, user: 
 @router.post("/backchecks/{check_id}", name="fieldwork.backcheck_record", dependencies=same_origin)
 async def backcheck_record(request: Request, check_id: int, session: SessionDep, user: CurrentUser,
                            lang: LanguageDep) -> Response:
-    form = form_lists(await request.form())
+    form = await posted_form(request)
     check = session.get(BackCheck, check_id)
     if check is None:
         raise NotFound()

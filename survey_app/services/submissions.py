@@ -184,17 +184,11 @@ class StoreResult:
     use (building it for every submission was 5 % of a citizen's POST, and most never need it). Loaded, not
     built from the inserted values: a detector may have flagged the row since."""
 
-    def __init__(self, session: Session, created: bool, *, response: Response | None = None,
-                 row: StoredRow | None = None) -> None:
+    def __init__(self, session: Session, created: bool, row: StoredRow | Response) -> None:
         self.created = created
+        self.row = row
         self._session = session
-        self._response = response
-        self.row: StoredRow | Response
-        if response is not None:
-            self.row = response
-        else:
-            assert row is not None
-            self.row = row
+        self._response = row if isinstance(row, Response) else None
 
     @property
     def response(self) -> Response:
@@ -259,12 +253,12 @@ def store_response(
         existing = get_by_submission_id(session, submission_id=submission_id)
         if existing is None:  # cannot happen: the conflict was on this id
             raise RuntimeError(f"submission {submission_id} conflicted but is not stored")
-        return StoreResult(session, False, response=existing)
+        return StoreResult(session, False, existing)
     if validated.texts:
         session.execute(insert(Comment), [{"response_id": new_id, "item_id": item_id, "text": text}
                                           for item_id, text in validated.texts.items()])
-    return StoreResult(session, True, row=StoredRow(new_id, validated.answers, values["reception_point_id"],
-                                                    device_hash, network_hash, values["answers_hash"]))
+    return StoreResult(session, True, StoredRow(new_id, validated.answers, values["reception_point_id"], device_hash,
+                                                network_hash, values["answers_hash"]))
 
 
 _RESPONSE_COLUMNS = [attr.key for attr in sa_inspect(Response).column_attrs if attr.key != "id"]
