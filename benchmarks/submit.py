@@ -675,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, args))
     print("Responses stored / flagged by the abuse detectors during the runs (a realistic run flags almost none): "
           + "; ".join(f"{name} {stored:,} / {flags:,}" for name, (stored, flags) in flagged.items()))
-    return 0 if all(r.citizen.errors == 0 and r.floor.errors == 0 for r in rows) else 1
+    return 0 if all(r.citizen.errors == 0 and r.post.errors == 0 and r.floor.errors == 0 for r in rows) else 1
 
 
 if __name__ == "__main__":
