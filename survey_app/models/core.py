@@ -122,7 +122,6 @@ class Response(Base):
     __tablename__ = "response"
     __table_args__ = (
         Index("ix_response_commune_sector_submitted", "commune_id", "sector", "submitted_at"),
-        Index("ix_response_point_submitted", "reception_point_id", "submitted_at"),
         # The abuse detectors count by these keys within minutes-long windows. The device index carries the
         # point too, so "did this device answer at this point lately?" is one range however busy the point is.
         Index("ix_response_device_point_submitted", "device_hash", "reception_point_id", "submitted_at"),
