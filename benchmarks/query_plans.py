@@ -167,10 +167,10 @@ def main() -> None:
             hashes = {"device_hash": md5("d1"), "network_hash": md5("n1"), "answers_hash": md5("a1")}
             for label, statement, values in (
                 ("citizen form: point, current version, device answered here lately (one statement)",
-                 intake._FORM_VIEW, {"token": token, "device_hash": hashes["device_hash"],
+                 intake.FORM_VIEW_STATEMENT, {"token": token, "device_hash": hashes["device_hash"],
                                      "device_since": at - dt.timedelta(hours=12)}),
                 ("citizen submission: point, version, stored id, device, network and group counts (one statement)",
-                 intake._STATEMENT, {**hashes, "token": token, "version_id": version_id,
+                 intake.PREFLIGHT_STATEMENT, {**hashes, "token": token, "version_id": version_id,
                                      "submission_id": "00000000-0000-4000-8000-000000000000",
                                      "device_since": at - dt.timedelta(hours=12),
                                      "burst_since": at - dt.timedelta(minutes=10),

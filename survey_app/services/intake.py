@@ -56,7 +56,8 @@ _ANSWERED_HERE = exists().where(Response.reception_point_id == ReceptionPoint.id
 _NETWORK_COUNT = (select(func.count()).select_from(Response)
                   .where(Response.network_hash == bindparam("network_hash"), Response.mode == "qr",
                          Response.submitted_at >= bindparam("burst_since")).scalar_subquery())
-_STATEMENT = (
+# Public so that benchmarks/query_plans.py and tests/services/test_intake_plans.py explain what runs.
+PREFLIGHT_STATEMENT = (
     select(
         ReceptionPoint.id, ReceptionPoint.commune_id, ReceptionPoint.sector,
         _V.id, _V.questionnaire_id, _V.version, _V.content_hash, _V.sector,
@@ -77,7 +78,7 @@ def preflight(
 ) -> Preflight:
     """PointNotFound when no active reception point has this token."""
     # Core statement on the session's connection: the ORM execution layer has nothing to add here.
-    row = session.connection().execute(_STATEMENT, {
+    row = session.connection().execute(PREFLIGHT_STATEMENT, {
         "token": token, "version_id": version_id, "submission_id": submission_id, "device_hash": device_hash,
         "network_hash": network_hash, "answers_hash": answers_hash, "device_since": now - rules.device_window,
         "burst_since": now - rules.submit_burst_window, "staff_since": now - rules.staff_burst_window,
@@ -95,7 +96,7 @@ def preflight(
 # The blank form: the point, the sector's current version and whether this device answered here lately.
 _CURRENT_VERSION = (select(_V.id).where(_V.sector == ReceptionPoint.sector, _V.is_current.is_(True))
                     .order_by(_V.questionnaire_id).limit(1).scalar_subquery())
-_FORM_VIEW = select(ReceptionPoint, _CURRENT_VERSION, _ANSWERED_HERE).where(
+FORM_VIEW_STATEMENT = select(ReceptionPoint, _CURRENT_VERSION, _ANSWERED_HERE).where(
     ReceptionPoint.token == bindparam("token"), ReceptionPoint.active.is_(True))
 
 
@@ -108,7 +109,7 @@ class FormView:
 
 def form_view(session: Session, *, token: str, device_hash: str, window: dt.timedelta, now: dt.datetime) -> FormView:
     """What showing the form reads, in one statement; PointNotFound when no active point has this token."""
-    row = session.execute(_FORM_VIEW, {"token": token, "device_hash": device_hash,
+    row = session.execute(FORM_VIEW_STATEMENT, {"token": token, "device_hash": device_hash,
                                        "device_since": now - window}).one_or_none()
     if row is None:
         raise PointNotFound()

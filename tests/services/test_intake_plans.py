@@ -60,9 +60,9 @@ def test_device_check_reads_a_few_pages_at_a_busy_point(engine: Engine, db_sessi
     db_session.flush()
 
     since = now - dt.timedelta(hours=12)
-    form = _buffers(db_session, intake._FORM_VIEW, {"token": point.token, "device_hash": "a-new-phone",
+    form = _buffers(db_session, intake.FORM_VIEW_STATEMENT, {"token": point.token, "device_hash": "a-new-phone",
                                                      "device_since": since})
-    submission = _buffers(db_session, intake._STATEMENT, {
+    submission = _buffers(db_session, intake.PREFLIGHT_STATEMENT, {
         "token": point.token, "version_id": version.id, "submission_id": str(uuid.uuid4()),
         "device_hash": "a-new-phone", "network_hash": "a-new-network", "answers_hash": "new-answers",
         "device_since": since, "burst_since": now - dt.timedelta(minutes=10),
