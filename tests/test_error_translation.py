@@ -95,6 +95,17 @@ def test_feedback_settings_error(lang: str, expected: str, client: TestClient, d
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "No staff account “khong-co” was found."),
+    ("vi", "Không tìm thấy tài khoản cán bộ “khong-co”."),
+])
+def test_feedback_staff_agency_error(lang: str, expected: str, client: TestClient, db_session: Session) -> None:
+    _admin(client, db_session, lang)
+    r = client.post("/phan-anh/cai-dat/can-bo", data={"username": "khong-co", "agency": "Sở Nội vụ"},
+                    headers=SAME_ORIGIN)
+    assert r.status_code == 422 and expected in r.text
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
     ("en", "Please write your feedback (at least 5 characters)."),
     ("vi", "Vui lòng nhập nội dung góp ý, phản ánh (ít nhất 5 ký tự)."),
 ])

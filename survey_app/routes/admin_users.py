@@ -7,8 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_roles
 from ..errors import NotFound, ValidationFailed
@@ -25,25 +23,13 @@ def _codes(raw: str) -> list[str]:
     return [c for c in raw.replace(";", ",").replace(" ", ",").split(",") if c]
 
 
-def page_users(
-    session: Session, *, role: str | None = None, after: str | None = None, limit: int = keyset.PAGE_SIZE
-) -> keyset.Page[User]:
-    """One page in user-name order, keyset by the unique name; ix_app_user_role_username serves a role filter."""
-    stmt = select(User).order_by(User.username).limit(limit + 1)  # scopes load in one selectin query
-    if role is not None:
-        stmt = stmt.where(User.role == role)
-    if after is not None:
-        stmt = stmt.where(User.username > after)
-    return keyset.page_of(list(session.scalars(stmt)), limit=limit, key=lambda u: u.username)
-
-
 def _page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: CurrentUser,
     error: str | None = None, created: dict[str, str] | None = None, status: int = 200, role: str = "",
     after: str = "",
 ) -> Response:
-    page = page_users(session, role=role if role in accounts.ROLE_LABELS else None,
-                      after=keyset.parse_text(after, max_length=80))
+    page = accounts.page_users(session, roles=(role,) if role in accounts.ROLE_LABELS else None,
+                               after=keyset.parse_text(after, max_length=80))
     users = page.rows
     codes = {c.id: c.code for c in catalogue.communes_of(session, province_code=settings.province_code)}
     scope_codes = {

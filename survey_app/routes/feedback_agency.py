@@ -14,7 +14,7 @@ from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_ro
 from ..errors import Message, NotFound, ValidationFailed
 from ..i18n import N_
 from ..models import FeedbackItem, Holiday, KeywordRule, RoutingRule, User
-from ..services import audit, catalogue, feedback, keyset, routing, workdays
+from ..services import accounts, audit, catalogue, feedback, keyset, routing, workdays
 from . import paging
 from .csrf import check_same_origin
 
@@ -114,29 +114,37 @@ def create(
 
 def _settings_page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: User, error: str | None = None,
-    status_code: int = 200,
+    status_code: int = 200, after: str = "",
 ) -> Response:
-    users = list(session.scalars(select(User).where(User.role.in_(STAFF)).order_by(User.username)))
+    # Staff grow with the province (every commune has officers): one keyset page, edited row by row.
+    staff = accounts.page_users(session, roles=STAFF, after=keyset.parse_text(after, max_length=80))
     return _render(request, "feedback/settings.html", {
         **_common(session, user, lang), "rules": routing.list_routing_rules(session),
         "keywords": routing.list_keyword_rules(session), "holidays": workdays.list_holidays(session),
-        "communes": catalogue.communes_of(session, province_code=settings.province_code), "staff": users,
-        "agencies_of": lambda u: sorted(routing.agencies_of(session, u)), "error": error,
+        "communes": catalogue.communes_of(session, province_code=settings.province_code), "staff": staff.rows,
+        "staff_after": after, "agencies_of": lambda u: sorted(routing.agencies_of(session, u)), "error": error,
         "commune_agency": routing.COMMUNE_AGENCY, "default_days": workdays.DEFAULT_DEADLINE_DAYS,
+        "next_url": paging.next_url(request, "feedback.settings", staff, param="after"),
+        "first_url": paging.first_url(request, "feedback.settings", param="after"),
     }, status_code)
 
 
 @router.get("/cai-dat", name="feedback.settings", dependencies=admin_only)
 def settings_page(
-    request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser
+    request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser,
+    after: str = "",
 ) -> Response:
-    return _settings_page(request, session, settings, lang, user)
+    return _settings_page(request, session, settings, lang, user, after=after)
 
 
-def _saved(request: Request, session: SessionDep, user: User, what: str, details: dict[str, Any]) -> Response:
+def _saved(
+    request: Request, session: SessionDep, user: User, what: str, details: dict[str, Any], after: str = "",
+) -> Response:
     audit.record(session, actor=user, action="feedback_settings_changed", target_type=what, details=details)
     session.commit()
-    return RedirectResponse(str(request.url_for("feedback.settings")), status_code=303)
+    target = request.url_for("feedback.settings")
+    # Back to the page of staff the change was made on.
+    return RedirectResponse(str(target.include_query_params(after=after) if after else target), status_code=303)
 
 
 @router.post("/cai-dat/phan-cong", name="feedback.routing_add",
@@ -226,14 +234,17 @@ def holiday_delete(request: Request, rule_id: int, session: SessionDep, user: Cu
 def user_agency(
     request: Request, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser,
     username: str = Form("", max_length=80), agency: str = Form("", max_length=250),
+    after: str = Form("", max_length=80),
 ) -> Response:
-    target = session.scalar(select(User).where(User.username == username))
+    target = session.scalar(select(User).where(User.username == username, User.role.in_(STAFF)))
     name = " ".join(agency.split())
     if target is None or len(name) > 200:
-        return _settings_page(request, session, settings, lang, user,
-                              "Không tìm thấy tài khoản hoặc tên cơ quan quá dài (tối đa 200 ký tự).", 422)
+        error = (Message(N_("Không tìm thấy tài khoản cán bộ “{username}”."), username=username) if target is None
+                 else Message(N_("Tên cơ quan quá dài (tối đa 200 ký tự).")))
+        return _settings_page(request, session, settings, lang, user, error.translated(lang), 422, after=after)
     target.agency = name or None
-    return _saved(request, session, user, "user", {"username": target.username, "agency": target.agency})
+    return _saved(request, session, user, "user", {"username": target.username, "agency": target.agency},
+                  after=after)
 
 
 # --- one item ---------------------------------------------------------------------------------------------

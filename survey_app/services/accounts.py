@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from ..i18n import N_
 from ..models import Commune, User, UserScope
 from ..questionnaire import Sector
 from ..security import hash_password, verify_password
-from . import audit, ratelimit
+from . import audit, keyset, ratelimit
 
 ROLES = ("admin", "reviewer", "commune", "enumerator", "viewer")
 ROLE_LABELS = {
@@ -195,3 +196,15 @@ def reset_password(session: Session, *, actor: User, user: User, new_password: s
     audit.record(session, actor=actor, action="user_updated", target_type="user", target_id=user.id,
                  details={"password_reset": True})
     session.flush()
+
+
+def page_users(
+    session: Session, *, roles: Collection[str] | None = None, after: str | None = None, limit: int = keyset.PAGE_SIZE
+) -> keyset.Page[User]:
+    """One page in user-name order, keyset by the unique name; ix_app_user_role_username serves a role filter."""
+    stmt = select(User).order_by(User.username).limit(limit + 1)  # scopes load in one selectin query
+    if roles is not None:
+        stmt = stmt.where(User.role.in_(roles))
+    if after is not None:
+        stmt = stmt.where(User.username > after)
+    return keyset.page_of(list(session.scalars(stmt)), limit=limit, key=lambda u: u.username)

@@ -19,6 +19,7 @@ from survey_app.services import feedback
 from survey_app.services import questionnaires as q_service
 from survey_app.services.accounts import Scope
 from survey_app.services.demo import synthetic_form
+from survey_app.services.keyset import PAGE_SIZE
 from tests.conftest import TEST_SECRET
 from tests.factories import make_point, make_user
 
@@ -272,6 +273,41 @@ def test_admin_edits_routing_keywords_holidays_and_agencies(client: TestClient, 
     assert target.agency == "Trung tâm Y tế khu vực"
     changes = db_session.scalar(select(func.count()).where(AuditEvent.action == "feedback_settings_changed"))
     assert changes == 5
+
+
+def test_staff_agencies_are_paged_and_edited_row_by_row(client: TestClient, db_session: Session) -> None:
+    make_user(db_session, username="admin", role="admin")
+    # Cheap accounts: the password hash is not what is tested here.
+    db_session.add_all(User(username=f"xa{i:03d}", password_hash="x", role="commune", must_change_password=False)
+                       for i in range(PAGE_SIZE + 5))
+    db_session.add(User(username="dtv1", password_hash="x", role="enumerator", must_change_password=False))
+    db_session.commit()
+    _login(client, "admin")
+    first = client.get("/phan-anh/cai-dat")
+    assert first.status_code == 200
+    shown = re.findall(r'name="username" value="([^"]+)"', first.text)
+    assert len(shown) == PAGE_SIZE and shown == sorted(shown) and "dtv1" not in shown  # enumerators are not staff
+    after = re.search(r'href="(/phan-anh/cai-dat\?after=[^"]+)" rel="next"', first.text)
+    assert after is not None
+    second = client.get(after.group(1).replace("&amp;", "&"))
+    rest = re.findall(r'name="username" value="([^"]+)"', second.text)
+    assert rest == [f"xa{i:03d}" for i in range(PAGE_SIZE + 5) if f"xa{i:03d}" not in shown]
+    assert "Về trang đầu" in second.text
+    cursor = after.group(1).split("after=", 1)[1]
+    saved = client.post("/phan-anh/cai-dat/can-bo", data={"username": rest[0], "agency": "  UBND   xã thử  ",
+                                                           "after": cursor})
+    assert saved.status_code == 303 and saved.headers["location"].endswith(f"/phan-anh/cai-dat?after={cursor}")
+    edited = db_session.scalar(select(User).where(User.username == rest[0]))
+    assert edited is not None
+    db_session.refresh(edited)
+    assert edited.agency == "UBND xã thử"
+    for data, message in (({"username": "dtv1", "agency": "Sở Nội vụ"}, "Không tìm thấy tài khoản cán bộ “dtv1”."),
+                          ({"username": "khong-co", "agency": "Sở Nội vụ"}, "Không tìm thấy tài khoản cán bộ “khong-co”."),
+                          ({"username": rest[0], "agency": "x" * 201}, "Tên cơ quan quá dài (tối đa 200 ký tự).")):
+        bad = client.post("/phan-anh/cai-dat/can-bo", data=data)
+        assert bad.status_code == 422 and message in bad.text
+    db_session.refresh(edited)
+    assert edited.agency == "UBND xã thử"  # a rejected change loses nothing already saved
 
 
 def test_comments_are_escaped(client: TestClient, db_session: Session) -> None:
