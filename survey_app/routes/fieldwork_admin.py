@@ -103,12 +103,12 @@ def rounds_create(
 
 @router.get("/rounds/{round_id}", name="fieldwork.round")
 def round_detail(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep,
-                 commune: str = "", after: str = "") -> Response:
-    return _round_page(request, round_id, session, user, lang, commune=commune, after=after)
+                 commune: str = "", after: str = "", thu_hoi: str = "") -> Response:
+    return _round_page(request, round_id, session, user, lang, commune=commune, after=after, revoked=thu_hoi[:80])
 
 
 def _round_page(request: Request, round_id: int, session: SessionDep, user: User, lang: str,
-                error: AppError | None = None, commune: str = "", after: str = "") -> Response:
+                error: AppError | None = None, commune: str = "", after: str = "", revoked: str = "") -> Response:
     survey_round = _round(session, round_id)
     communes = fieldwork_lists.sample_communes(session, round_id=round_id)
     chosen = next((c for c in communes if str(c.id) == commune), None)
@@ -121,8 +121,10 @@ def _round_page(request: Request, round_id: int, session: SessionDep, user: User
     return _render(request, "fieldwork/round.html", {
         "lang": lang, "user": user, "round": survey_round, "villages": page.rows, "enumerators": enumerators,
         "sample_communes": communes, "filter_commune": commune,
-        "next_url": paging.next_url(request, "fieldwork.round", page, param="after", round_id=round_id),
-        "first_url": paging.first_url(request, "fieldwork.round", param="after", round_id=round_id),
+        "next_url": paging.next_url(request, "fieldwork.round", page, param="after", drop=("thu_hoi",),
+                                    round_id=round_id),
+        "first_url": paging.first_url(request, "fieldwork.round", param="after", drop=("thu_hoi",), round_id=round_id),
+        "revoked": revoked,
         "progress": fieldwork.progress(session, survey_round=survey_round), "sector": SECTOR_LABELS[survey_round.sector],
         "error": error.translated(lang) if error else None}, 422 if error else 200)
 
@@ -172,14 +174,19 @@ def issued(request: Request, round_id: int, sv_id: int, session: SessionDep, use
     return RedirectResponse(str(request.url_for("fieldwork.round", round_id=round_id)), 303)
 
 
-@router.post("/enumerators/{user_id}/revoke", name="fieldwork.tokens_revoke", dependencies=same_origin)
-def tokens_revoke(request: Request, user_id: int, session: SessionDep, user: CurrentUser) -> Response:
-    person = session.get(User, user_id)
+@router.post("/rounds/{round_id}/revoke", name="fieldwork.tokens_revoke", dependencies=same_origin)
+def tokens_revoke(request: Request, round_id: int, session: SessionDep, user: CurrentUser, lang: LanguageDep,
+                  enumerator: str = Form("", max_length=80)) -> Response:
+    """A lost tablet: one field naming the enumerator (not a button per enumerator, which grows with the team)."""
+    _round(session, round_id)
+    person = session.scalar(select(User).where(User.username == enumerator.strip(), User.role == "enumerator"))
     if person is None:
-        raise NotFound()
+        return _round_page(request, round_id, session, user, lang,
+                           error=ValidationFailed(N_("Không tìm thấy điều tra viên “{username}”."), username=enumerator))
     interviews.revoke_tokens(session, actor=user, user=person)
     session.commit()
-    return RedirectResponse(str(request.url_for("fieldwork.rounds")), 303)
+    target = request.url_for("fieldwork.round", round_id=round_id).include_query_params(thu_hoi=person.username)
+    return RedirectResponse(str(target), 303)
 
 
 # --- paper entry -----------------------------------------------------------------------------------------

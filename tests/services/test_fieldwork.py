@@ -376,3 +376,15 @@ def test_supervisor_pages_import_plan_assign_and_backcheck(client: Any, db_sessi
     assert sv.issued == 12
     assert client.post(f"/admin/fieldwork/rounds/{round_id}/backchecks/draw").status_code == 303
     assert "Chưa có phiếu hoàn thành" in client.get(f"/admin/fieldwork/rounds/{round_id}/backchecks").text
+    # A lost tablet: revoke the enumerator's sync codes by name; a supervisor is not an enumerator.
+    _, token = interviews.issue_token(db_session, user=enumerator)
+    db_session.commit()
+    for name in ("khong-co", "giamsat"):
+        r = client.post(f"/admin/fieldwork/rounds/{round_id}/revoke", data={"enumerator": name})
+        assert r.status_code == 422 and f"Không tìm thấy điều tra viên “{name}”." in r.text
+    assert token.revoked_at is None
+    r = client.post(f"/admin/fieldwork/rounds/{round_id}/revoke", data={"enumerator": " dtv9 "})
+    assert r.status_code == 303
+    assert "Đã thu hồi mã đồng bộ của dtv9." in client.get(r.headers["location"]).text
+    db_session.refresh(token)
+    assert token.revoked_at is not None
