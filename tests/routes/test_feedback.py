@@ -287,6 +287,7 @@ def test_staff_agencies_are_paged_and_edited_row_by_row(client: TestClient, db_s
     assert first.status_code == 200
     shown = re.findall(r'name="username" value="([^"]+)"', first.text)
     assert len(shown) == PAGE_SIZE and shown == sorted(shown) and "dtv1" not in shown  # enumerators are not staff
+    assert "Cán bộ UBND xã/phường" in first.text  # the role's label, not its code
     after = re.search(r'href="(/phan-anh/cai-dat\?after=[^"]+)" rel="next"', first.text)
     assert after is not None
     second = client.get(after.group(1).replace("&amp;", "&"))
