@@ -566,3 +566,39 @@ def test_axe_report_overview(
         assert_no_serious_violations(page, axe_source, "the report overview with the method note open")
     finally:
         ctx.close()
+
+
+def test_axe_feedback_settings_and_a_staff_agency_saved_with_the_keyboard(
+    chromium_browser: Browser, live_server: LiveServer, report_admin: str, axe_source: str
+) -> None:
+    """The admin editors, with a form in every staff row: every control named, no serious violation, and an
+    agency set from the keyboard alone lands back on the settings page with the change shown."""
+    ctx = new_context(chromium_browser, live_server, **DESKTOP)
+    try:
+        page = login(ctx, report_admin, ADMIN_PASSWORD, "/phan-anh/cai-dat")
+        assert_no_serious_violations(page, axe_source, "the feedback settings")
+        assert_every_control_named(page, "the feedback settings")
+        field = page.get_by_label(f"Cơ quan của {report_admin}")
+        field.fill("Văn phòng UBND tỉnh")
+        field.press("Enter")
+        page.wait_for_url("**/phan-anh/cai-dat")
+        expect(page.get_by_label(f"Cơ quan của {report_admin}")).to_have_value("Văn phòng UBND tỉnh")
+    finally:
+        ctx.close()
+
+
+def test_axe_round_page_and_revoking_an_enumerator_by_name(
+    chromium_browser: Browser, live_server: LiveServer, report_admin: str, field: FieldSetup, axe_source: str
+) -> None:
+    ctx = new_context(chromium_browser, live_server, **DESKTOP)
+    try:
+        path = f"/admin/fieldwork/rounds/{field.survey_round.id}"
+        page = login(ctx, report_admin, ADMIN_PASSWORD, path)
+        assert_no_serious_violations(page, axe_source, "a survey round")
+        assert_every_control_named(page, "a survey round")
+        page.get_by_label("Điều tra viên", exact=True).last.fill(field.enumerator.username)
+        page.get_by_role("button", name="Thu hồi mã").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Đã thu hồi mã đồng bộ của {field.enumerator.username}.")
+        assert_no_serious_violations(page, axe_source, "a survey round after a revocation")
+    finally:
+        ctx.close()
