@@ -10,6 +10,7 @@ hash and injects axe.min.js into each page.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -159,6 +160,16 @@ def login(ctx: BrowserContext, username: str, password: str, next_path: str) -> 
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(f"**{next_path}*")
     return page
+
+
+@contextlib.contextmanager
+def admin_desktop(browser: Browser, live: LiveServer, username: str, path: str) -> Iterator[Page]:
+    """A desktop browser logged in as ``username`` on ``path``; closed afterwards."""
+    ctx = new_context(browser, live, **DESKTOP)
+    try:
+        yield login(ctx, username, ADMIN_PASSWORD, path)
+    finally:
+        ctx.close()
 
 
 @pytest.fixture(scope="module")
@@ -553,9 +564,7 @@ def test_axe_enumerator_app(
 def test_axe_report_overview(
     chromium_browser: Browser, live_server: LiveServer, report_admin: str, axe_source: str, artifacts: Path
 ) -> None:
-    ctx = new_context(chromium_browser, live_server, **DESKTOP)
-    try:
-        page = login(ctx, report_admin, ADMIN_PASSWORD, "/reports")
+    with admin_desktop(chromium_browser, live_server, report_admin, "/reports") as page:
         page.goto("/reports?kind=annual&year=2026")
         assert page.locator("#overview").count() == 1, page.locator("main").inner_text()[:2000]
         expect(page.locator("#overview tbody tr")).to_have_count(4)
@@ -564,8 +573,6 @@ def test_axe_report_overview(
         assert_every_control_named(page, "the report overview")
         page.locator("details.method summary").click()  # the method note, opened
         assert_no_serious_violations(page, axe_source, "the report overview with the method note open")
-    finally:
-        ctx.close()
 
 
 def test_axe_feedback_settings_and_a_staff_agency_saved_with_the_keyboard(
@@ -573,9 +580,7 @@ def test_axe_feedback_settings_and_a_staff_agency_saved_with_the_keyboard(
 ) -> None:
     """The admin editors, with a form in every staff row: every control named, no serious violation, and an
     agency set from the keyboard alone lands back on the settings page with the change shown."""
-    ctx = new_context(chromium_browser, live_server, **DESKTOP)
-    try:
-        page = login(ctx, report_admin, ADMIN_PASSWORD, "/phan-anh/cai-dat")
+    with admin_desktop(chromium_browser, live_server, report_admin, "/phan-anh/cai-dat") as page:
         assert_no_serious_violations(page, axe_source, "the feedback settings")
         assert_every_control_named(page, "the feedback settings")
         field = page.get_by_label(f"Cơ quan của {report_admin}")
@@ -583,22 +588,16 @@ def test_axe_feedback_settings_and_a_staff_agency_saved_with_the_keyboard(
         field.press("Enter")
         page.wait_for_url("**/phan-anh/cai-dat")
         expect(page.get_by_label(f"Cơ quan của {report_admin}")).to_have_value("Văn phòng UBND tỉnh")
-    finally:
-        ctx.close()
 
 
 def test_axe_round_page_and_revoking_an_enumerator_by_name(
     chromium_browser: Browser, live_server: LiveServer, report_admin: str, field: FieldSetup, axe_source: str
 ) -> None:
-    ctx = new_context(chromium_browser, live_server, **DESKTOP)
-    try:
-        path = f"/admin/fieldwork/rounds/{field.survey_round.id}"
-        page = login(ctx, report_admin, ADMIN_PASSWORD, path)
+    path = f"/admin/fieldwork/rounds/{field.survey_round.id}"
+    with admin_desktop(chromium_browser, live_server, report_admin, path) as page:
         assert_no_serious_violations(page, axe_source, "a survey round")
         assert_every_control_named(page, "a survey round")
         page.get_by_label("Điều tra viên", exact=True).last.fill(field.enumerator.username)
         page.get_by_role("button", name="Thu hồi mã").click()
         expect(page.get_by_role("status")).to_contain_text(f"Đã thu hồi mã đồng bộ của {field.enumerator.username}.")
         assert_no_serious_violations(page, axe_source, "a survey round after a revocation")
-    finally:
-        ctx.close()
