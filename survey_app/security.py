@@ -31,9 +31,14 @@ class Signer:
 
     def __init__(self, secret_key: str) -> None:
         self._secret = secret_key
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"survey-app:{purpose}")
+        # Built once per purpose (stateless once built): every citizen's GET and POST signs or reads a ticket.
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
+            serializer = self._serializers[purpose] = URLSafeTimedSerializer(self._secret, salt=f"survey-app:{purpose}")
+        return serializer
 
     def dumps(self, purpose: str, payload: dict[str, Any]) -> str:
         return self._serializer(purpose).dumps(payload)
