@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from benchmarks.reports import setup
-from survey_app.services import intake, report_periods, report_stats
+from survey_app.services import intake, report_frames, report_periods, report_settings, report_stats
 from survey_app.services import reports as svc
 from tests.support.postgres import start_temp_postgres
 
@@ -109,7 +109,7 @@ def main() -> None:
         load = time.perf_counter() - t
         t = time.perf_counter()
         with Session(engine) as session:
-            report_stats.refresh(session, svc.sector_items(session))
+            report_stats.refresh(session, report_frames.sector_items(session))
             session.commit()
         build = time.perf_counter() - t
         period = report_periods.six_month(2026)
@@ -181,7 +181,7 @@ def main() -> None:
                 print(f"| {label} | {sec * 1000:,.1f} ms | {plan} |")
             # The report's comment list (newest first, 200 a page), province-wide and for one commune's officer.
             busiest = conn.execute(text("SELECT commune_id FROM response GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
-            settings = svc.ReportSettings()
+            settings = report_settings.ReportSettings()
             for label, communes in (("report comments, one sector, province (first page)", None),
                                     ("report comments, one sector, one commune (first page)", frozenset({busiest}))):
                 statement = svc.comments_statement(period=period, settings=settings, sector="health",

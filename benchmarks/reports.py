@@ -44,10 +44,9 @@ from survey_app.config import Settings
 from survey_app.models import User
 from survey_app.questionnaire import ItemType
 from survey_app.security import hash_password
-from survey_app.services import catalogue, report_periods, report_stats
+from survey_app.services import catalogue, report_aggregates, report_frames, report_periods, report_settings, report_stats
 from survey_app.services import points as points_service
 from survey_app.services import questionnaires as q_service
-from survey_app.services import reports as svc
 from tests.conftest import prepare
 from tests.support.postgres import start_temp_postgres
 
@@ -59,14 +58,14 @@ def setup(url: str) -> Engine:
     with Session(engine) as session:
         communes = catalogue.communes_of(session, province_code="14")
         for c in communes:
-            for s in svc.SECTORS:
+            for s in report_settings.SECTORS:
                 points_service.create_point(session, commune=c, sector=s, name=f"Bench {s} {c.code}")
         session.add(User(username="bench", password_hash=hash_password("bench-password-123"), role="admin",
                          must_change_password=False))
         session.commit()
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_items (sector text PRIMARY KEY, items text[])"))
-            for s in svc.SECTORS:
+            for s in report_settings.SECTORS:
                 v = q_service.current_for_sector(session, sector=s)
                 assert v is not None
                 items = [i.id for i in q_service.parsed(v).items if i.type == ItemType.scale5]
@@ -135,13 +134,13 @@ def measure(client: TestClient, engine: Engine, size: int, *, raw_export: bool, 
 
     def get(path: str, label: str, *, cold: bool = False, target: str = "") -> None:
         if cold:
-            svc.clear_cache()
+            report_aggregates.clear_cache()
         sec, r = timed(lambda: client.get(path))
         assert r.status_code == 200, (path, r.status_code, r.text[:300])
         rows.append((label, f"{sec:.3f} s", f"{target} · peak RSS {peak_mb():,.0f} MB".strip(" ·")))
 
     with Session(engine) as session:
-        sec, added = timed(lambda: (report_stats.refresh(session, svc.sector_items(session)), session.commit())[0])
+        sec, added = timed(lambda: (report_stats.refresh(session, report_frames.sector_items(session)), session.commit())[0])
         cells = session.execute(text("SELECT count(*) FROM report_cell")).scalar()
         stats = session.execute(text("SELECT count(*) FROM report_cell_stat")).scalar()
     rows.append((f"SQL GROUP BY of the {added:,} new responses into sufficient statistics (one-time)",

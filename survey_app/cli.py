@@ -229,11 +229,10 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the report sums up to date now (after a bulk import or an upgrade) instead of at the first report."""
-    from .services import report_stats
-    from .services import reports as report_service
+    from .services import report_frames, report_stats
 
     with _session(settings) as session:
-        catalogue = report_service.sector_items(session)
+        catalogue = report_frames.sector_items(session)
         added = report_stats.refresh(session, catalogue)
         session.commit()
         version = report_stats.version(session)

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from ..deps import LanguageDep, SessionDep, SettingsDep
 from ..errors import NotFound
 from ..i18n import LANGUAGE_NAMES, supported_languages
-from ..services import catalogue, charts, report_periods
+from ..services import catalogue, charts, report_periods, report_settings
 from ..services import reports as svc
 
 router = APIRouter(tags=["public"])
-PUBLIC_SETTINGS = svc.ReportSettings()  # unweighted, flagged excluded, min n 30: the publication defaults
+PUBLIC_SETTINGS = report_settings.ReportSettings()  # unweighted, flagged excluded, min n 30: the publication defaults
 
 
 @router.get("/ket-qua", name="public.results")
@@ -24,7 +24,7 @@ def results(request: Request, session: SessionDep, settings: SettingsDep, lang: 
     province = catalogue.get_province(session, settings.province_code)
     if province is None:
         raise NotFound()
-    sectors = list(svc.SECTORS)
+    sectors = list(report_settings.SECTORS)
     ov = svc.overview(session, period=period, previous_period=report_periods.previous(period), settings=PUBLIC_SETTINGS,
                       province_id=province.id, sectors=sectors)
     table = svc.commune_table(session, period=period, settings=PUBLIC_SETTINGS, province_id=province.id,
@@ -37,8 +37,8 @@ def results(request: Request, session: SessionDep, settings: SettingsDep, lang: 
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(request, "public/results.html", {
         "lang": lang, "languages": languages, "province": province, "period": period, "ov": ov, "table": table,
-        "svc": svc, "charts": charts, "bars": bars, "settings": PUBLIC_SETTINGS, "sector_label": svc.sector_label,
-        "periods": report_periods})
+        "terms": report_settings, "charts": charts, "bars": bars, "settings": PUBLIC_SETTINGS,
+        "sector_label": report_settings.sector_label, "periods": report_periods})
     response.headers["Cache-Control"] = "public, max-age=300"
     if not request.query_params.get("lang"):
         response.headers["Vary"] = "Cookie"  # the language then comes from the cookie: a shared cache must not mix them

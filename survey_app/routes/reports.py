@@ -16,7 +16,17 @@ from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, language_o
 from ..errors import AppError, Forbidden, Message, NotFound, ValidationFailed
 from ..i18n import LANGUAGE_NAMES, N_, supported_languages
 from ..models import Commune, User
-from ..services import audit, catalogue, charts, keyset, report_exports, report_imports, report_periods
+from ..services import (
+    audit,
+    catalogue,
+    charts,
+    keyset,
+    report_aggregates,
+    report_exports,
+    report_imports,
+    report_periods,
+    report_settings,
+)
 from ..services import reports as svc
 from ..services.accounts import Scope, scope_of
 from .csrf import check_same_origin
@@ -31,7 +41,7 @@ LANG_COOKIE_AGE = 365 * 86400
 class Params:
     period: report_periods.Period
     previous: report_periods.Period
-    settings: svc.ReportSettings
+    settings: report_settings.ReportSettings
     query: dict[str, Any]
 
     def qs(self, **extra: Any) -> str:
@@ -45,7 +55,7 @@ def report_params(
     weighting: str | None = None, min_n: str | None = None, sae: str | None = None,
 ) -> Params:
     period = report_periods.parse_period(kind=kind, year=year, q=q, start=start, end=end)
-    settings = svc.parse_settings(modes=modes, flagged=flagged, weighting=weighting, min_n=min_n, sae=sae)
+    settings = report_settings.parse_settings(modes=modes, flagged=flagged, weighting=weighting, min_n=min_n, sae=sae)
     return Params(period, report_periods.previous(period), settings, {})
 
 
@@ -65,14 +75,14 @@ def _keep_lang(request: Request) -> dict[str, str]:
     return {"lang": lang} if lang else {}
 
 
-def _bar(label: str, e: svc.Estimate, target: float | None = None) -> charts.Bar:
+def _bar(label: str, e: report_aggregates.Estimate, target: float | None = None) -> charts.Bar:
     if not e.shown:
         return charts.Bar(label, None, target=target)
     return charts.Bar(label, e.estimate, e.ci_low, e.ci_high, target)
 
 
 def _sectors(scope: Scope) -> list[str]:
-    return [s for s in svc.SECTORS if scope.sectors is None or s in scope.sectors]
+    return [s for s in report_settings.SECTORS if scope.sectors is None or s in scope.sectors]
 
 
 def _render(request: Request, template: str, user: User, params: Params, status: int = 200,
@@ -83,8 +93,8 @@ def _render(request: Request, template: str, user: User, params: Params, status:
     # address of its own to reload).
     languages = [(code, LANGUAGE_NAMES[code], f"?{request.url.include_query_params(lang=code).query}")
                  for code in supported_languages() if code != lang] if request.method == "GET" else []
-    base = {"lang": lang, "languages": languages, "user": user, "p": params, "scope": scope_of(user), "svc": svc,
-            "charts": charts, "periods": report_periods, "sector_label": svc.sector_label,
+    base = {"lang": lang, "languages": languages, "user": user, "p": params, "scope": scope_of(user), "terms": report_settings,
+            "charts": charts, "periods": report_periods, "sector_label": report_settings.sector_label,
             "error": error.translated(lang) if error is not None else None}
     response: Response = templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
     if request.query_params.get("lang") == lang and request.cookies.get("lang") != lang:
@@ -98,7 +108,7 @@ def _computed(request: Request, user: User, params: Params, template: str, make:
     """Render, or re-render the page with the Vietnamese reason when the settings cannot be applied (422)."""
     try:
         data = make()
-    except svc.ReportDataError as exc:
+    except report_settings.ReportDataError as exc:
         return _render(request, template, user, params, status=422, error=exc, **ctx)
     return _render(request, template, user, params, **ctx, **data)
 
@@ -160,7 +170,7 @@ def _heat_cell(cell: svc.Cell | None) -> charts.HeatCell | None:
 
 
 def _check_sector(scope: Scope, sector: str) -> None:
-    if sector not in svc.SECTORS:
+    if sector not in report_settings.SECTORS:
         raise NotFound()
     if not scope.allows(sector=sector):
         raise Forbidden()
@@ -317,7 +327,7 @@ def export_table(
         frame = report_exports.estimate_frame(session, table=table, period=params.period, previous=params.previous,
                                               settings=params.settings, province_id=province_id, scope=scope,
                                               sectors=_sectors(scope), sector=sector)
-    except svc.ReportDataError as exc:
+    except report_settings.ReportDataError as exc:
         raise ValidationFailed(exc.message) from exc
     audit.record(session, actor=user, action="export", target_type=table, target_id=fmt,
                  details={"period": params.period.key, "sector": sector})
@@ -327,7 +337,7 @@ def export_table(
     if fmt == "csv":
         return Response(report_exports.to_csv(frame), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(report_exports.to_xlsx(frame, meta, svc.method_notes(params.settings)),
+    return Response(report_exports.to_xlsx(frame, meta, report_settings.method_notes(params.settings)),
                     media_type=report_exports.XLSX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
@@ -349,7 +359,7 @@ def export_report(
     try:
         doc = report_exports.build_document(session, period=params.period, previous=params.previous,
                                             settings=params.settings, province=province, sectors=sectors, scope=scope)
-    except svc.ReportDataError as exc:
+    except report_settings.ReportDataError as exc:
         raise ValidationFailed(exc.message) from exc
     audit.record(session, actor=user, action="export", target_type="report", target_id=fmt,
                  details={"period": params.period.key, "sectors": sectors})

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import OfficialScore, PopulationMargin, ReceptionPoint, ReportTarget, TransactionVolume
 from . import report_periods
-from .reports import DEFAULT_TARGETS, TARGET_SOURCE
+from .report_settings import DEFAULT_TARGETS, TARGET_SOURCE
 
 SYNTHETIC = "Số liệu giả lập cho bản demo — không phải số liệu thật"
 SEXES = ("nam", "nu")

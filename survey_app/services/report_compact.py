@@ -154,7 +154,7 @@ class Cells:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, catalogue: Mapping[str, Any]) -> Cells:
-        """The same sums from a report frame (services/reports.load_frame: coded columns q01…), summed per cell
+        """The same sums from a report frame (services/report_frames.load_frame: coded columns q01…), summed per cell
         with bincount (memory linear in the rows, whatever the number of stats)."""
         if frame.empty:
             return cls.from_long(pd.DataFrame())
@@ -303,7 +303,7 @@ def sipas_table(
     cells: Cells, keys: pd.DataFrame, info: Any, *, by: Sequence[str], weighted: bool, level: float,
 ) -> pd.DataFrame:
     """``sipas_index(design, elements, by=["sector", *by], recode=True, items=True)`` of one sector's
-    items (``info``: services/reports.SectorItems), restricted to the sector."""
+    items (``info``: services/report_frames.SectorItems), restricted to the sector."""
     sector = info.sector
     elements = info.elements()
     columns = list(dict.fromkeys(c for cs in elements.values() for c in cs))

@@ -2,7 +2,7 @@
 PDF (embedded DejaVu font, Vietnamese diacritics intact) and DOCX, raw responses streamed as CSV, and SPSS
 (.sav) / Stata (.dta) files with Vietnamese variable and value labels, design variables and weights.
 
-Every figure comes from services/reports.py; nothing here computes a statistic."""
+Every figure comes from services/reports.py and report_aggregates.py; nothing here computes a statistic."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Commune, Province, Response
+from . import report_aggregates, report_frames, report_settings
 from . import reports as svc
 from .accounts import DEPARTMENT_SECTORS, Scope
 from .report_periods import Period
@@ -35,7 +36,7 @@ def _num(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits + 2)
 
 
-def _estimate_cols(prefix: str, e: svc.Estimate) -> dict[str, Any]:
+def _estimate_cols(prefix: str, e: report_aggregates.Estimate) -> dict[str, Any]:
     shown = e.shown
     return {
         f"{prefix} (%)": _num(e.estimate) if shown else None,
@@ -50,7 +51,7 @@ def _estimate_cols(prefix: str, e: svc.Estimate) -> dict[str, Any]:
 
 
 def estimate_frame(
-    session: Session, *, table: str, period: Period, previous: Period, settings: svc.ReportSettings,
+    session: Session, *, table: str, period: Period, previous: Period, settings: report_settings.ReportSettings,
     province_id: int, scope: Scope, sectors: Sequence[str], sector: str | None = None,
 ) -> pd.DataFrame:
     """One estimate table of the report, as shown on screen, with Vietnamese column names."""
@@ -59,8 +60,8 @@ def estimate_frame(
         ov = svc.overview(session, period=period, previous_period=previous, settings=settings,
                           province_id=province_id, sectors=sectors)
         for r in ov.rows:
-            rows.append({"Lĩnh vực": r.label, **_estimate_cols(svc.INDEX_OVERALL, r.overall),
-                         **_estimate_cols(svc.INDEX_SIPAS, r.sipas), "Chỉ tiêu (%)": r.target,
+            rows.append({"Lĩnh vực": r.label, **_estimate_cols(report_settings.INDEX_OVERALL, r.overall),
+                         **_estimate_cols(report_settings.INDEX_SIPAS, r.sipas), "Chỉ tiêu (%)": r.target,
                          "Thay đổi so với kỳ trước (điểm %)": _num(r.change)})
     elif table == "communes":
         ct = svc.commune_table(session, period=period, settings=settings, province_id=province_id, sectors=sectors,
@@ -69,8 +70,8 @@ def estimate_frame(
             for s in ct.sectors:
                 cell = ct.cells.get((cid, s))
                 if cell is not None:
-                    rows.append({"Xã/phường": name, "Lĩnh vực": svc.sector_label(s),
-                                 **_estimate_cols(svc.INDEX_OVERALL, cell.value),
+                    rows.append({"Xã/phường": name, "Lĩnh vực": report_settings.sector_label(s),
+                                 **_estimate_cols(report_settings.INDEX_OVERALL, cell.value),
                                  "Loại ước lượng": cell.value.source_label})
     else:
         assert sector is not None
@@ -86,7 +87,7 @@ def estimate_frame(
     return pd.DataFrame(rows)
 
 
-def settings_rows(period: Period, settings: svc.ReportSettings) -> list[tuple[str, str]]:
+def settings_rows(period: Period, settings: report_settings.ReportSettings) -> list[tuple[str, str]]:
     return [("Kỳ báo cáo", period.label), *settings.describe()]
 
 
@@ -139,26 +140,26 @@ class ReportDocument:
     notes: list[str] = field(default_factory=list)
 
 
-def _pct(e: svc.Estimate) -> str:
+def _pct(e: report_aggregates.Estimate) -> str:
     if not e.shown or e.estimate is None:
         return "—"
     return f"{e.estimate:.1f}".replace(".", ",")
 
 
-def _ci(e: svc.Estimate) -> str:
+def _ci(e: report_aggregates.Estimate) -> str:
     if not e.shown or e.ci_low is None or e.ci_high is None:
         return "—"
     return f"{e.ci_low:.1f} – {e.ci_high:.1f}".replace(".", ",") + ("*" if e.cv_flag else "")
 
 
 def build_document(
-    session: Session, *, period: Period, previous: Period, settings: svc.ReportSettings, province: Province,
+    session: Session, *, period: Period, previous: Period, settings: report_settings.ReportSettings, province: Province,
     sectors: Sequence[str], scope: Scope,
 ) -> ReportDocument:
     """The six-month / annual satisfaction report of a province for the given sectors."""
     agencies = [SECTOR_AGENCY.get(s, "") for s in sectors]
     agency = agencies[0] if len(sectors) == 1 and agencies[0] else "Sở Nội vụ"
-    names = ", ".join(svc.sector_label(s).lower() for s in sectors)
+    names = ", ".join(report_settings.sector_label(s).lower() for s in sectors)
     doc = ReportDocument(
         title=f"Báo cáo kết quả khảo sát sự hài lòng của người dân — {names}",
         subtitle=f"{province.name}, {period.label}", agency=agency, settings=settings_rows(period, settings),
@@ -187,10 +188,10 @@ def build_document(
                            commune_ids=scope.commune_ids)
     doc.sections.append(Section(
         f"{k}. Tỷ lệ hài lòng chung theo xã/phường", ["Xã/phường", "Lĩnh vực", "Tỷ lệ (%)", "KTC", "n", "Loại"],
-        [[name, svc.sector_label(s), _pct(c.value), _ci(c.value), str(c.value.n), c.value.source_label]
+        [[name, report_settings.sector_label(s), _pct(c.value), _ci(c.value), str(c.value.n), c.value.source_label]
          for cid, name in ct.communes for s in ct.sectors if (c := ct.cells.get((cid, s))) is not None],
         intro="“—”: không công bố vì ít hơn số phiếu tối thiểu; “*”: hệ số biến thiên trên ngưỡng, cần thận trọng."))
-    doc.notes = svc.method_notes(settings, weight_note=ov.weight_note)
+    doc.notes = report_settings.method_notes(settings, weight_note=ov.weight_note)
     return doc
 
 
@@ -288,18 +289,18 @@ RAW_LABELS = {
 def _raw_items(session: Session) -> list[tuple[str, str, str]]:
     """(column, sector, item id) of every scale5 and single-choice item; free text is never exported."""
     out: list[tuple[str, str, str]] = []
-    for sector, items in svc.sector_items(session).items():
+    for sector, items in report_frames.sector_items(session).items():
         for item_id in items.options:
             out.append((f"{sector[:6]}_{item_id}"[:32], sector, item_id))
     return out
 
 
-def _raw_query(period: Period, settings: svc.ReportSettings, province_id: int, scope: Scope) -> Any:
+def _raw_query(period: Period, settings: report_settings.ReportSettings, province_id: int, scope: Scope) -> Any:
     stmt = (select(Response.id, Response.submitted_at, Commune.code, Response.sector, Response.mode,
                    Response.reception_point_id, Response.commune_id, Response.flagged, Response.answers,
                    Response.stratum, Response.psu, Response.design_weight)  # type: ignore[attr-defined]
             .join(Commune, Commune.id == Response.commune_id)
-            .where(Commune.province_id == province_id, *svc._filters(period, settings))
+            .where(Commune.province_id == province_id, *report_frames.response_filters(period, settings))
             .order_by(Response.submitted_at, Response.id))  # ix_response_submitted_id: an index range
     if scope.sectors is not None:
         stmt = stmt.where(Response.sector.in_(scope.sectors))
@@ -310,7 +311,7 @@ def _raw_query(period: Period, settings: svc.ReportSettings, province_id: int, s
 
 def _raw_record(row: Any, items: Sequence[tuple[str, str, str]]) -> list[Any]:
     rid, at, code, sector, mode, point, cid, flagged, answers, f_stratum, f_psu, weight = row
-    psu = f"p{point}" if point is not None and mode in svc.SELF_SELECTED else f"c{cid}-{mode}"
+    psu = f"p{point}" if point is not None and mode in report_settings.SELF_SELECTED else f"c{cid}-{mode}"
     rec: list[Any] = [rid, at.isoformat(), code, sector, mode, point or "", cid, psu,
                       weight if weight is not None else 1, int(bool(flagged)), f_stratum or "",
                       f"{f_stratum}/{f_psu}" if f_psu else ""]
@@ -320,7 +321,7 @@ def _raw_record(row: Any, items: Sequence[tuple[str, str, str]]) -> list[Any]:
 
 
 def stream_responses_csv(
-    factory: sessionmaker[Session], *, period: Period, settings: svc.ReportSettings, province_id: int, scope: Scope,
+    factory: sessionmaker[Session], *, period: Period, settings: report_settings.ReportSettings, province_id: int, scope: Scope,
     batch: int = 5000,
 ) -> Iterator[bytes]:
     """Raw responses as CSV, streamed from a server-side cursor in batches (never all rows in memory)."""
@@ -341,26 +342,26 @@ def stream_responses_csv(
 
 
 def to_stat_file(
-    session: Session, *, fmt: str, period: Period, settings: svc.ReportSettings, province_id: int, scope: Scope,
+    session: Session, *, fmt: str, period: Period, settings: report_settings.ReportSettings, province_id: int, scope: Scope,
 ) -> bytes:
     """SPSS .sav or Stata .dta of the raw responses with Vietnamese labels, design variables and the report's
     weights (raked if the settings say so)."""
     import pyreadstat
 
     items = _raw_items(session)
-    catalogue = svc.sector_items(session)
+    catalogue = report_frames.sector_items(session)
     rows = [_raw_record(r, items) for r in session.execute(_raw_query(period, settings, province_id, scope))]
     frame = pd.DataFrame(rows, columns=RAW_BASE + [c for c, _, _ in items])
-    agg = svc.aggregates(session, period=period, settings=settings, province_id=province_id)
+    agg = report_aggregates.aggregates(session, period=period, settings=settings, province_id=province_id)
     frame["trong_so"] = agg.weight_of(frame["ma_phieu"], pd.to_numeric(frame["trong_so_thiet_ke"], errors="coerce"))
     labels = dict(RAW_LABELS)
     value_labels: dict[str, dict[int | float, str]] = {}
-    sector_codes = {s: k for k, s in enumerate(svc.SECTORS, start=1)}
-    mode_codes = {m: k for k, m in enumerate(svc.MODES, start=1)}
+    sector_codes = {s: k for k, s in enumerate(report_settings.SECTORS, start=1)}
+    mode_codes = {m: k for k, m in enumerate(report_settings.MODES, start=1)}
     frame["linh_vuc"] = frame["linh_vuc"].map(sector_codes)
     frame["hinh_thuc"] = frame["hinh_thuc"].map(mode_codes)
-    value_labels["linh_vuc"] = {k: str(svc.sector_label(s)) for s, k in sector_codes.items()}  # pyreadstat: exact str
-    value_labels["hinh_thuc"] = {k: svc.MODE_LABELS[m] for m, k in mode_codes.items()}
+    value_labels["linh_vuc"] = {k: str(report_settings.sector_label(s)) for s, k in sector_codes.items()}  # pyreadstat: exact str
+    value_labels["hinh_thuc"] = {k: report_settings.MODE_LABELS[m] for m, k in mode_codes.items()}
     frame["ma_diem"] = pd.to_numeric(frame["ma_diem"], errors="coerce")
     frame["tang"] = frame["tang"].astype("int64")
     for col, sector, item_id in items:

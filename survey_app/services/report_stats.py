@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import CursorResult, delete, event, func, insert, inspect, select, text, update
@@ -33,9 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..db import begin_write
 from ..models import Commune, ReportCell, ReportCellStat, ReportPending, ReportStatState, Response
-
-if TYPE_CHECKING:
-    from .reports import SectorItems
+from .report_frames import SectorItems, sector_items  # the catalogue the element stats are built with
 
 VALID = ("1", "2", "3", "4", "5")
 STAT_ALL = "*"
@@ -349,8 +347,6 @@ def _retract_reflagged(session: Session, flush_context: Any, instances: Any) -> 
             changed.append((dict(zip(WATCHED, row, strict=True)), obj))
     if not changed:
         return
-    from .reports import sector_items  # the catalogue the element stats were built with
-
     state = session.get(ReportStatState, 1)
     catalogue = sector_items(session)
     if state is None or state.signature != signature(catalogue):

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from survey_app.errors import Message
-from survey_app.services import reports as svc
+from survey_app.services import report_frames, report_settings
 from tests.routes.test_reports import SIX_MONTH, login
 from tests.services.test_reports import PERIOD, Seeded, seed_reports
 
@@ -121,7 +121,7 @@ def test_sector_page_in_english(client: TestClient, db_session: Session, seeded:
     vi, en = both(client, f"/reports/sectors/health?{SIX_MONTH}")
     assert figures(en) == figures(vi) and figures(en)
     main = main_of(en)
-    catalogue = svc.sector_items(db_session)["health"]
+    catalogue = report_frames.sector_items(db_session)["health"]
     weakest = re.findall(r"/reports/sectors/health/items/(\w+)\?", main)
     assert weakest
     for item_id in weakest:
@@ -136,7 +136,7 @@ def test_sector_page_in_english(client: TestClient, db_session: Session, seeded:
 
 def test_item_drilldown_in_english(client: TestClient, db_session: Session, seeded: Seeded) -> None:
     login(client, db_session, "admin1", "admin")
-    info = next(i for i in svc.sector_items(db_session)["health"].items if i.element)
+    info = next(i for i in report_frames.sector_items(db_session)["health"].items if i.element)
     vi, en = both(client, f"/reports/sectors/health/items/{info.id}?{SIX_MONTH}")
     assert figures(en) == figures(vi) and figures(en)
     title = re.search(r"<h1>(.*?)</h1>", main_of(en), re.S)
@@ -147,7 +147,7 @@ def test_item_drilldown_in_english(client: TestClient, db_session: Session, seed
 
 
 def test_item_text_falls_back_to_vietnamese(db_session: Session, seeded: Seeded) -> None:
-    info = svc.sector_items(db_session)["health"].items[0]
+    info = report_frames.sector_items(db_session)["health"].items[0]
     assert info.text.translated("zz") == str(info.text) == info.text.texts["vi"]
     assert set(info.text.texts) >= {"vi", "en"}
 
@@ -206,8 +206,8 @@ def test_exports_stay_vietnamese_for_an_english_reader(client: TestClient, db_se
 
 @pytest.mark.parametrize("weighting", ["unweighted", "design", "transactions"])
 def test_method_notes_state_the_design_of_each_weighting(weighting: str) -> None:
-    settings = svc.ReportSettings(modes=("enumerator", "paper") if weighting == "design" else ("qr",), weighting=weighting)
-    notes = svc.method_notes(settings)
+    settings = report_settings.ReportSettings(modes=("enumerator", "paper") if weighting == "design" else ("qr",), weighting=weighting)
+    notes = report_settings.method_notes(settings)
     assert all(isinstance(n, Message) for n in notes)
     design = next(n for n in notes if n.startswith("Thiết kế mẫu"))
     english = design.translated("en") if isinstance(design, Message) else ""
@@ -229,13 +229,13 @@ ENGLISH_WEIGHTINGS = {"unweighted": "Unweighted", "design": "Design weights", "t
 
 
 def test_settings_and_labels_are_vietnamese_strings_translated_on_pages() -> None:
-    settings = svc.ReportSettings(modes=("qr", "paper"), sae=True)
+    settings = report_settings.ReportSettings(modes=("qr", "paper"), sae=True)
     rows: dict[str, str] = dict(settings.describe())
     assert rows["Hình thức thu thập"] == "Mã QR, Phiếu giấy" and rows["Ước lượng cho địa bàn nhỏ (Fay–Herriot)"] == "Bật"
     translated = {label.translated("en"): value.translated("en") if isinstance(value, Message) else value
                   for label, value in settings.describe()}
     assert translated["Small-area estimation (Fay–Herriot)"] == "On"
     assert translated["Collection modes"] == "QR code, Paper questionnaire"
-    assert svc.sector_label("health") == "Y tế công lập" and svc.sector_label("health").translated("en") == "Public health care"
+    assert report_settings.sector_label("health") == "Y tế công lập" and report_settings.sector_label("health").translated("en") == "Public health care"
     assert PERIOD.label == "6 tháng đầu năm 2026 (01/12/2025 – 31/05/2026)"
     assert PERIOD.label.translated("en") == "First six months of 2026 (01/12/2025 – 31/05/2026)"

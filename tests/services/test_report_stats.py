@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from analysis import SurveyDesign, sipas_index
 from survey_app.models import ReportStatState, Response
-from survey_app.services import abuse, report_periods, report_stats
+from survey_app.services import abuse, report_aggregates, report_frames, report_periods, report_settings, report_stats
 from survey_app.services import questionnaires as q_service
 from survey_app.services import reports as svc
 from survey_app.services.report_compact import Cells
@@ -38,15 +38,15 @@ def as_dict(cells: Cells) -> dict[tuple[Any, ...], tuple[int, float]]:
     return out
 
 
-def row_cells(session: Session, seeded: Seeded, period: report_periods.Period, settings: svc.ReportSettings) -> Cells:
-    catalogue = svc.sector_items(session)
-    frame = svc.load_frame(session, period=period, settings=settings, catalogue=catalogue)
+def row_cells(session: Session, seeded: Seeded, period: report_periods.Period, settings: report_settings.ReportSettings) -> Cells:
+    catalogue = report_frames.sector_items(session)
+    frame = report_frames.load_frame(session, period=period, settings=settings, catalogue=catalogue)
     return Cells.from_frame(frame, catalogue)
 
 
-def sql_cells(session: Session, seeded: Seeded, period: report_periods.Period, settings: svc.ReportSettings) -> Cells:
-    report_stats.ensure_fresh(session, svc.sector_items(session))
-    months = svc.month_range(period)
+def sql_cells(session: Session, seeded: Seeded, period: report_periods.Period, settings: report_settings.ReportSettings) -> Cells:
+    report_stats.ensure_fresh(session, report_frames.sector_items(session))
+    months = report_aggregates.month_range(period)
     assert months is not None
     return Cells.from_long(report_stats.read(session, months=months, modes=settings.modes,
                                              include_flagged=settings.include_flagged, province_id=seeded.province_id))
@@ -54,7 +54,7 @@ def sql_cells(session: Session, seeded: Seeded, period: report_periods.Period, s
 
 @pytest.mark.parametrize("include_flagged", [False, True])
 def test_sql_sums_equal_the_rows_sums(db_session: Session, seeded: Seeded, include_flagged: bool) -> None:
-    settings = svc.ReportSettings(include_flagged=include_flagged)
+    settings = report_settings.ReportSettings(include_flagged=include_flagged)
     for period in (PERIOD, PREVIOUS):
         from_sql = as_dict(sql_cells(db_session, seeded, period, settings))
         from_rows = as_dict(row_cells(db_session, seeded, period, settings))
@@ -63,13 +63,13 @@ def test_sql_sums_equal_the_rows_sums(db_session: Session, seeded: Seeded, inclu
 
 
 def test_reports_on_whole_months_never_read_rows(db_session: Session, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
-    report_stats.ensure_fresh(db_session, svc.sector_items(db_session))
+    report_stats.ensure_fresh(db_session, report_frames.sector_items(db_session))
 
     def no_rows(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the raw rows were read")
 
-    monkeypatch.setattr(svc, "load_frame", no_rows)
-    settings = svc.ReportSettings()
+    monkeypatch.setattr(report_aggregates, "load_frame", no_rows)  # where the aggregates look it up
+    settings = report_settings.ReportSettings()
     ov = svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=settings,
                       province_id=seeded.province_id, sectors=SECTORS)
     frame, elements, _ = expected_frame(seeded, db_session)
@@ -85,7 +85,7 @@ def test_reports_on_whole_months_never_read_rows(db_session: Session, seeded: Se
         exp = by_point[by_point["psu"] == f"p{p.point_id}"].iloc[0]
         assert p.value.n == exp["n"] and close(p.value.estimate, 100 * exp["estimate"])
     sip = sipas_index(direct_design(frame), elements["health"], by=["sector", "commune_id"], recode=True, items=True)
-    mine = svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).sipas(
+    mine = report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).sipas(
         "health", ("commune_id",))
     assert len(mine) == len(sip[sip["sector"] == "health"]) > 10
     for _, e in sip[sip["sector"] == "health"].iterrows():
@@ -103,10 +103,10 @@ def test_reports_on_whole_months_never_read_rows(db_session: Session, seeded: Se
 def test_custom_period_uses_rows_with_the_same_estimator(db_session: Session, seeded: Seeded) -> None:
     """A period that does not cover whole months is summed from the rows; figures equal analysis."""
     custom = report_periods.custom(PERIOD.start + dt.timedelta(days=3), PERIOD.end - dt.timedelta(days=2))
-    assert svc.month_range(custom) is None
-    settings = svc.ReportSettings()
+    assert report_aggregates.month_range(custom) is None
+    settings = report_settings.ReportSettings()
     lo, hi = custom.bounds_utc()
-    got = svc.aggregates(db_session, period=custom, settings=settings, province_id=seeded.province_id).overall(["sector"])
+    got = report_aggregates.aggregates(db_session, period=custom, settings=settings, province_id=seeded.province_id).overall(["sector"])
     frame, _, _ = expected_frame(seeded, db_session)
     ids = set(db_session.scalars(select(Response.id).where(Response.submitted_at >= lo, Response.submitted_at < hi)))
     keep = [r["id"] in ids for r in seeded.rows if not r["previous"] and not r["flagged"] and r["mode"] != "kiosk"]
@@ -118,7 +118,7 @@ def test_custom_period_uses_rows_with_the_same_estimator(db_session: Session, se
 
 def _rebuild_and_compare(session: Session, seeded: Seeded) -> None:
     """The incrementally maintained sums equal a rebuild from scratch."""
-    settings = svc.ReportSettings(include_flagged=True)
+    settings = report_settings.ReportSettings(include_flagged=True)
     incremental = as_dict(sql_cells(session, seeded, PERIOD, settings))
     state = session.get(ReportStatState, 1)
     assert state is not None
@@ -129,7 +129,7 @@ def _rebuild_and_compare(session: Session, seeded: Seeded) -> None:
 
 
 def test_incremental_refresh_and_flag_changes_keep_the_sums_exact(db_session: Session, seeded: Seeded) -> None:
-    catalogue = svc.sector_items(db_session)
+    catalogue = report_frames.sector_items(db_session)
     report_stats.ensure_fresh(db_session, catalogue)
     v0 = report_stats.version(db_session)
     # A second refresh with nothing pending changes nothing.
@@ -160,9 +160,9 @@ def test_incremental_refresh_and_flag_changes_keep_the_sums_exact(db_session: Se
 def test_review_clearing_a_flag_moves_the_response_back(db_session: Session, seeded: Seeded) -> None:
     from survey_app.models import ResponseFlag, User
 
-    report_stats.ensure_fresh(db_session, svc.sector_items(db_session))
-    settings = svc.ReportSettings()
-    before = svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).n
+    report_stats.ensure_fresh(db_session, report_frames.sector_items(db_session))
+    settings = report_settings.ReportSettings()
+    before = report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).n
     target = next(r for r in seeded.rows if r["flagged"] and not r["previous"] and r["mode"] == "qr")
     flag = ResponseFlag(response_id=target["id"], reason="straight_lining", detail="")
     db_session.add(flag)
@@ -171,7 +171,7 @@ def test_review_clearing_a_flag_moves_the_response_back(db_session: Session, see
     db_session.commit()
     abuse.review_flag(db_session, actor=admin, flag=flag, status="cleared")
     db_session.commit()
-    after = svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).n
+    after = report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id).n
     assert after == before + 1
     _rebuild_and_compare(db_session, seeded)
 
@@ -200,7 +200,7 @@ def test_design_weighted_household_sample(db_session: Session, seeded: Seeded) -
         records.append({"stratum": stratum, "psu": f"{stratum}/{psu}", "w": weight, "sector": "health",
                         "commune_id": seeded.communes[j % 3].id, **answers})
     db_session.commit()
-    catalogue = svc.sector_items(db_session)
+    catalogue = report_frames.sector_items(db_session)
     overall = catalogue["health"].overall
     assert overall is not None
     frame = pd.DataFrame(records)
@@ -208,21 +208,21 @@ def test_design_weighted_household_sample(db_session: Session, seeded: Seeded) -
         pd.to_numeric(frame[overall], errors="coerce").notna())
     design = SurveyDesign(frame, weights="w", strata="stratum", psu="psu", lonely_psu="adjust")
     expected = design.mean("overall", by=["commune_id", "sector"])
-    settings = svc.ReportSettings(modes=("paper",), weighting="design", min_n=5)
+    settings = report_settings.ReportSettings(modes=("paper",), weighting="design", min_n=5)
     for period in (PERIOD, report_periods.custom(PERIOD.start, PERIOD.end - dt.timedelta(days=1))):
-        svc.clear_cache()
-        got = svc.aggregates(db_session, period=period, settings=settings, province_id=seeded.province_id).overall(
+        report_aggregates.clear_cache()
+        got = report_aggregates.aggregates(db_session, period=period, settings=settings, province_id=seeded.province_id).overall(
             ["commune_id", "sector"])
         assert len(got) == 3
         for _, e in expected.iterrows():
             g = got[got["commune_id"] == e["commune_id"]].iloc[0]
             assert g["n"] == e["n"] and close(g["estimate"], e["estimate"]) and close(g["se"], e["se"])
             assert close(g["ci_low"], e["ci_low"])
-    with pytest.raises(svc.ReportDataError, match="chỉ áp dụng cho phiếu điều tra viên"):
-        svc.aggregates(db_session, period=PERIOD, settings=svc.ReportSettings(weighting="design"),
+    with pytest.raises(report_settings.ReportDataError, match="chỉ áp dụng cho phiếu điều tra viên"):
+        report_aggregates.aggregates(db_session, period=PERIOD, settings=report_settings.ReportSettings(weighting="design"),
                        province_id=seeded.province_id)
-    with pytest.raises(svc.ReportDataError, match="không có trọng số thiết kế"):
-        svc.aggregates(db_session, period=PERIOD, settings=svc.ReportSettings(modes=("enumerator", "paper"),
+    with pytest.raises(report_settings.ReportDataError, match="không có trọng số thiết kế"):
+        report_aggregates.aggregates(db_session, period=PERIOD, settings=report_settings.ReportSettings(modes=("enumerator", "paper"),
                                                                               weighting="design"),
                        province_id=seeded.province_id)
 
@@ -230,7 +230,7 @@ def test_design_weighted_household_sample(db_session: Session, seeded: Seeded) -
 def test_a_corrected_aggregated_response_moves_to_its_new_cell(db_session: Session, seeded: Seeded) -> None:
     """Any change of a value the sums are keyed or counted by (here the answers and the commune) retracts the
     old contribution, read from the database, and re-adds the new one."""
-    report_stats.ensure_fresh(db_session, svc.sector_items(db_session))
+    report_stats.ensure_fresh(db_session, report_frames.sector_items(db_session))
     row = next(r for r in seeded.rows if not r["previous"] and not r["flagged"] and r["mode"] == "qr")
     response = db_session.get(Response, row["id"])
     assert response is not None

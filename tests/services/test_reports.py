@@ -22,7 +22,7 @@ from analysis import SurveyDesign, quality_flags, satisfied, sipas_index
 from analysis.sae import fay_herriot_table, smooth_sampling_variances
 from survey_app.models import Comment, ReceptionPoint, Response, TransactionVolume
 from survey_app.questionnaire import ItemType
-from survey_app.services import catalogue, demo, report_periods
+from survey_app.services import catalogue, demo, report_aggregates, report_periods, report_settings
 from survey_app.services import questionnaires as q_service
 from survey_app.services import reports as svc
 from survey_app.services.submissions import validate_answers
@@ -87,7 +87,7 @@ def seed_reports(session: Session, *, seed: int = 7) -> Seeded:
                          "point_id": point.id if mode == "qr" else None, "answers": answers, "flagged": j == 5,
                          "previous": in_previous, "comment": comment})
     session.commit()
-    svc.clear_cache()
+    report_aggregates.clear_cache()
     return Seeded(province.id, communes, points, rows)
 
 
@@ -137,7 +137,7 @@ def seeded(db_session: Session) -> Seeded:
 
 
 def test_overview_equals_analysis(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings()
+    settings = report_settings.ReportSettings()
     ov = svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=settings,
                       province_id=seeded.province_id, sectors=SECTORS)
     frame, elements, _ = expected_frame(seeded, db_session)
@@ -160,11 +160,11 @@ def test_overview_equals_analysis(db_session: Session, seeded: Seeded) -> None:
             assert close(row.change, 100 * (exp["estimate"] - before["estimate"]))
         else:
             assert row.change is None  # too few answers in the previous period to compare
-        assert row.target == svc.DEFAULT_TARGETS[row.sector]
+        assert row.target == report_settings.DEFAULT_TARGETS[row.sector]
 
 
 def test_flagged_and_modes_settings(db_session: Session, seeded: Seeded) -> None:
-    with_flagged = svc.ReportSettings(include_flagged=True, modes=("qr",))
+    with_flagged = report_settings.ReportSettings(include_flagged=True, modes=("qr",))
     ov = svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=with_flagged,
                       province_id=seeded.province_id, sectors=SECTORS)
     frame, _, _ = expected_frame(seeded, db_session, include_flagged=True, modes=("qr",))
@@ -175,7 +175,7 @@ def test_flagged_and_modes_settings(db_session: Session, seeded: Seeded) -> None
 
 
 def test_commune_table_suppresses_and_matches(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings()
+    settings = report_settings.ReportSettings()
     result = svc.commune_table(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id,
                                sectors=SECTORS, commune_ids=None)
     frame, _, _ = expected_frame(seeded, db_session)
@@ -193,7 +193,7 @@ def test_commune_table_suppresses_and_matches(db_session: Session, seeded: Seede
 
 
 def test_commune_table_fay_herriot(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings(sae=True)
+    settings = report_settings.ReportSettings(sae=True)
     result = svc.commune_table(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id,
                                sectors=("health",), commune_ids=None)
     frame, _, _ = expected_frame(seeded, db_session)
@@ -215,7 +215,7 @@ def test_commune_table_fay_herriot(db_session: Session, seeded: Seeded) -> None:
 
 
 def test_sector_view_points_elements_items(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings()
+    settings = report_settings.ReportSettings()
     view = svc.sector_view(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id,
                            sector="health", commune_ids=None)
     frame, elements, _ = expected_frame(seeded, db_session)
@@ -245,7 +245,7 @@ def test_item_drilldown_weighted_and_unweighted(db_session: Session, seeded: See
         db_session.add(TransactionVolume(reception_point_id=point.id, period_start=PERIOD.start, period_end=PERIOD.end,
                                          transactions=1000 * (k + 1) ** 2, source="thử nghiệm", is_synthetic=True))
     db_session.commit()
-    settings = svc.ReportSettings(modes=("qr",), weighting="transactions")
+    settings = report_settings.ReportSettings(modes=("qr",), weighting="transactions")
     view = svc.sector_view(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id,
                            sector="health", commune_ids=None)
     item = view.items[0].item
@@ -272,28 +272,28 @@ def test_item_drilldown_weighted_and_unweighted(db_session: Session, seeded: See
 
 
 def test_transactions_weighting_refuses_missing_volumes_and_other_modes(db_session: Session, seeded: Seeded) -> None:
-    with pytest.raises(svc.ReportDataError, match="Chưa có số giao dịch"):
-        svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=svc.ReportSettings(modes=("qr",), weighting="transactions"),
+    with pytest.raises(report_settings.ReportDataError, match="Chưa có số giao dịch"):
+        svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=report_settings.ReportSettings(modes=("qr",), weighting="transactions"),
                      province_id=seeded.province_id, sectors=SECTORS)
-    with pytest.raises(svc.ReportDataError, match="chỉ áp dụng cho phiếu QR"):
-        svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=svc.ReportSettings(weighting="transactions"),
+    with pytest.raises(report_settings.ReportDataError, match="chỉ áp dụng cho phiếu QR"):
+        svc.overview(db_session, period=PERIOD, previous_period=PREVIOUS, settings=report_settings.ReportSettings(weighting="transactions"),
                      province_id=seeded.province_id, sectors=SECTORS)
 
 
 def test_cache_is_invalidated_by_new_responses(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings()
-    first = svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id)
-    assert svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id) is first
+    settings = report_settings.ReportSettings()
+    first = report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id)
+    assert report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id) is first
     row = db_session.get(Response, seeded.rows[0]["id"])
     assert row is not None
     row.flagged = True
     db_session.commit()
-    second = svc.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id)
+    second = report_aggregates.aggregates(db_session, period=PERIOD, settings=settings, province_id=seeded.province_id)
     assert second is not first and second.n == first.n - 1
 
 
 def test_comments_scoped_by_sector_and_commune(db_session: Session, seeded: Seeded) -> None:
-    settings = svc.ReportSettings()
+    settings = report_settings.ReportSettings()
     got = svc.comments(db_session, period=PERIOD, settings=settings, sector="health", commune_ids=frozenset({seeded.communes[0].id}))
     expected = {r["comment"] for r in seeded.rows if r["comment"] and r["sector"] == "health" and not r["previous"]
                 and not r["flagged"] and r["commune_id"] == seeded.communes[0].id}
