@@ -14,7 +14,7 @@ from ..deps import CurrentUser, LanguageDep, SessionDep, SettingsDep, require_ro
 from ..errors import Message, NotFound, ValidationFailed
 from ..i18n import N_
 from ..models import FeedbackItem, Holiday, KeywordRule, RoutingRule, User
-from ..services import accounts, audit, catalogue, feedback, keyset, routing, workdays
+from ..services import accounts, audit, catalogue, feedback, feedback_inbox, keyset, routing, workdays
 from . import paging
 from .csrf import check_same_origin
 
@@ -46,12 +46,12 @@ def inbox(
     agency: str = "", code: str = "", tao: str = "", after: str = "",
 ) -> Response:
     commune_row = catalogue.get_commune(session, commune[:10]) if commune else None
-    filters = feedback.InboxFilters(
+    filters = feedback_inbox.InboxFilters(
         status=status[:20], category=category[:30], sector=sector[:30],
         commune_id=commune_row.id if commune_row else (-1 if commune else None), overdue=overdue == "1",
         agency=agency[:200], code=code[:30],
     )
-    page = feedback.inbox(session, user=user, filters=filters, after=keyset.parse_date_id(after))
+    page = feedback_inbox.inbox(session, user=user, filters=filters, after=keyset.parse_date_id(after))
     return _render(request, "feedback/inbox.html", {
         **_common(session, user, lang), "rows": page.rows, "filters": filters, "commune_code": commune[:10],
         "communes": catalogue.communes_of(session, province_code=settings.province_code),
@@ -254,7 +254,7 @@ def _detail_page(
     request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: User, item: FeedbackItem,
     error: str | None = None, status_code: int = 200,
 ) -> Response:
-    view = feedback.view_item(session, user=user, item=item)
+    view = feedback_inbox.view_item(session, user=user, item=item)
     session.commit()  # the audit event of an unmasked view
     allowed = feedback.TRANSITIONS.get(item.status, ())
     return _render(request, "feedback/detail.html", {
@@ -270,21 +270,21 @@ def _detail_page(
 def detail(
     request: Request, item_id: int, session: SessionDep, settings: SettingsDep, lang: LanguageDep, user: CurrentUser
 ) -> Response:
-    item = feedback.get_visible(session, user=user, item_id=item_id)
+    item = feedback_inbox.get_visible(session, user=user, item_id=item_id)
     return _detail_page(request, session, settings, lang, user, item)
 
 
 def _act(request: Request, session: SessionDep, settings: SettingsDep, lang: str, user: User, item_id: int,
          action: Any) -> Response:
     """Run one workflow action; a refused one re-renders the page with the Vietnamese reason (422)."""
-    item = feedback.get_visible(session, user=user, item_id=item_id)
+    item = feedback_inbox.get_visible(session, user=user, item_id=item_id)
     try:
         action(item)
     except ValidationFailed as exc:
         session.rollback()
         return _detail_page(request, session, settings, lang, user, item, exc.translated(lang), 422)
     session.commit()
-    if not feedback.can_see(session, user=user, item=item):  # reassigned away: back to the inbox
+    if not feedback_inbox.can_see(session, user=user, item=item):  # reassigned away: back to the inbox
         return RedirectResponse(str(request.url_for("feedback.inbox")), status_code=303)
     return RedirectResponse(str(request.url_for("feedback.detail", item_id=item_id)), status_code=303)
 
@@ -295,7 +295,7 @@ def change_status(
     status: str = Form("", max_length=20),
 ) -> Response:
     return _act(request, session, settings, lang, user, item_id,
-                lambda item: feedback.change_status(session, user=user, item=item, status=status))
+                lambda item: feedback_inbox.change_status(session, user=user, item=item, status=status))
 
 
 @router.post("/{item_id}/tra-loi", name="feedback.answer", dependencies=[Depends(check_same_origin)])
@@ -304,7 +304,7 @@ def answer(
     answer: str = Form("", max_length=5000),
 ) -> Response:
     return _act(request, session, settings, lang, user, item_id,
-                lambda item: feedback.answer(session, user=user, item=item, text=answer))
+                lambda item: feedback_inbox.answer(session, user=user, item=item, text=answer))
 
 
 @router.post("/{item_id}/ghi-chu", name="feedback.note", dependencies=[Depends(check_same_origin)])
@@ -313,7 +313,7 @@ def note(
     text: str = Form("", max_length=4000),
 ) -> Response:
     return _act(request, session, settings, lang, user, item_id,
-                lambda item: feedback.add_note(session, user=user, item=item, text=text))
+                lambda item: feedback_inbox.add_note(session, user=user, item=item, text=text))
 
 
 @router.post("/{item_id}/chuyen", name="feedback.reassign", dependencies=[Depends(check_same_origin)])
@@ -322,4 +322,4 @@ def reassign(
     agency: str = Form("", max_length=250), reason: str = Form("", max_length=1000),
 ) -> Response:
     return _act(request, session, settings, lang, user, item_id,
-                lambda item: feedback.reassign(session, user=user, item=item, agency=agency, reason=reason))
+                lambda item: feedback_inbox.reassign(session, user=user, item=item, agency=agency, reason=reason))

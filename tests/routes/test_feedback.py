@@ -15,7 +15,7 @@ from survey_app.config import Settings
 from survey_app.models import AuditEvent, FeedbackItem, Holiday, KeywordRule, RoutingRule, User, UserScope
 from survey_app.questionnaire import ItemRole
 from survey_app.security import Signer
-from survey_app.services import feedback
+from survey_app.services import feedback, feedback_inbox, feedback_summary
 from survey_app.services import questionnaires as q_service
 from survey_app.services.accounts import Scope
 from survey_app.services.demo import synthetic_form
@@ -116,10 +116,10 @@ def test_tracking_page_shows_only_status_dates_and_public_answer(client: TestCli
     agent = _reviewer(db_session, "syt", "health")
     item = feedback.find_by_code(db_session, code=code)
     assert item is not None
-    feedback.add_note(db_session, user=agent, item=item, text="Ghi chú nội bộ: trạm trưởng Nguyễn Văn A.")
+    feedback_inbox.add_note(db_session, user=agent, item=item, text="Ghi chú nội bộ: trạm trưởng Nguyễn Văn A.")
     before = client.get(f"/theo-doi?ma={code}")
     assert "Đã chuyển cơ quan xử lý" in before.text and "Bạn có hài lòng" not in before.text
-    feedback.answer(db_session, user=agent, item=item, text="Đã nhắc nhở cán bộ. Liên hệ lại 0212 3852 123.")
+    feedback_inbox.answer(db_session, user=agent, item=item, text="Đã nhắc nhở cán bộ. Liên hệ lại 0212 3852 123.")
     db_session.commit()
     page = client.get(f"/theo-doi?ma={code.lower().replace('-', ' ')}")
     assert page.status_code == 200
@@ -366,7 +366,7 @@ def test_done_means_qr_complaint_at_health_station_answered_and_rated(client: Te
     assert client.post("/theo-doi/danh-gia", data={"ma": code, "rating": "4"}).status_code == 303
     db_session.expire_all()  # the report reads what the requests committed
     today = feedback.local_today()
-    summary = feedback.feedback_summary(db_session, start=today, end=today,
+    summary = feedback_summary.feedback_summary(db_session, start=today, end=today,
                                         scope=Scope(frozenset({"health"}), None, True))
     assert (summary.total, summary.ratings, summary.satisfied) == (1, 1, 1)
     assert summary.by_agency == {"Sở Y tế": 1} and summary.by_commune == {"Phường Chiềng Cơi": 1}

@@ -29,7 +29,7 @@ from survey_app.models import (
     Village,
 )
 from survey_app.security import hash_password
-from survey_app.services import audit, catalogue, feedback, keyset
+from survey_app.services import audit, catalogue, feedback, feedback_inbox, keyset
 from survey_app.services import points as points_service
 from survey_app.services import questionnaires as q_service
 from tests.factories import CHIENG_AN, make_user
@@ -159,9 +159,9 @@ def test_inbox_page_size_and_cursor_in_the_service(db_session: Session) -> None:
         _feedback(db_session, agency="Sở Y tế", sector="health", commune_code=CHIENG_AN,
                   deadline=dt.date(2026, 12, 1) + dt.timedelta(days=k % 2))
     db_session.commit()
-    filters = feedback.InboxFilters(status="all", sector="health")
-    first = feedback.inbox(db_session, user=admin, filters=filters, limit=3)
-    second = feedback.inbox(db_session, user=admin, filters=filters, limit=3,
+    filters = feedback_inbox.InboxFilters(status="all", sector="health")
+    first = feedback_inbox.inbox(db_session, user=admin, filters=filters, limit=3)
+    second = feedback_inbox.inbox(db_session, user=admin, filters=filters, limit=3,
                             after=keyset.parse_date_id(first.next_key))
     assert len(first) == len(second) == 3 and second.next_key is None
     assert not {r.item.id for r in first} & {r.item.id for r in second}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from survey_app.errors import Forbidden, NotFound, ValidationFailed
 from survey_app.models import AuditEvent, FeedbackContact, FeedbackItem, User, UserScope
-from survey_app.services import catalogue, feedback, privacy, routing
+from survey_app.services import catalogue, feedback, feedback_inbox, feedback_summary, privacy, routing
 from survey_app.services import points as points_service
 from survey_app.services.accounts import Scope
 from survey_app.services.masking import PHONE_MASK
@@ -134,21 +134,21 @@ def test_workflow_and_rating(db_session: Session) -> None:
     agent = _reviewer(db_session, "syt", "health")
     item = _item(db_session)
     with pytest.raises(ValidationFailed):
-        feedback.change_status(db_session, user=agent, item=item, status="closed")
+        feedback_inbox.change_status(db_session, user=agent, item=item, status="closed")
     with pytest.raises(ValidationFailed, match="trả lời"):
-        feedback.change_status(db_session, user=agent, item=item, status="answered")
+        feedback_inbox.change_status(db_session, user=agent, item=item, status="answered")
     with pytest.raises(ValidationFailed, match="chưa được trả lời"):
         feedback.rate(db_session, item=item, rating="5")
-    feedback.change_status(db_session, user=agent, item=item, status="in_progress")
-    feedback.add_note(db_session, user=agent, item=item, text="Đã gọi trạm trưởng xác minh.")
-    feedback.answer(db_session, user=agent, item=item, text="Sở đã nhắc nhở trạm y tế và bổ sung ghế chờ.")
+    feedback_inbox.change_status(db_session, user=agent, item=item, status="in_progress")
+    feedback_inbox.add_note(db_session, user=agent, item=item, text="Đã gọi trạm trưởng xác minh.")
+    feedback_inbox.answer(db_session, user=agent, item=item, text="Sở đã nhắc nhở trạm y tế và bổ sung ghế chờ.")
     assert item.status == "answered" and item.answered_at is not None
     feedback.rate(db_session, item=item, rating="4")
     with pytest.raises(ValidationFailed, match="đã đánh giá"):
         feedback.rate(db_session, item=item, rating="1")
-    feedback.change_status(db_session, user=agent, item=item, status="closed")
+    feedback_inbox.change_status(db_session, user=agent, item=item, status="closed")
     assert item.status == "closed" and item.rating == "4"
-    kinds = [e.kind for e in feedback.view_item(db_session, user=agent, item=item).events]
+    kinds = [e.kind for e in feedback_inbox.view_item(db_session, user=agent, item=item).events]
     assert kinds == ["created", "assigned", "status", "status", "rated", "status"]
 
 
@@ -158,10 +158,10 @@ def test_other_agencies_cannot_act(db_session: Session) -> None:
     item = _item(db_session)
     for user in (education, admin):
         with pytest.raises(Forbidden):
-            feedback.answer(db_session, user=user, item=item, text="Không phải việc của tôi nhưng vẫn trả lời.")
+            feedback_inbox.answer(db_session, user=user, item=item, text="Không phải việc của tôi nhưng vẫn trả lời.")
     with pytest.raises(NotFound):
-        feedback.get_visible(db_session, user=education, item_id=item.id)
-    assert feedback.get_visible(db_session, user=admin, item_id=item.id) is item
+        feedback_inbox.get_visible(db_session, user=education, item_id=item.id)
+    assert feedback_inbox.get_visible(db_session, user=admin, item_id=item.id) is item
 
 
 def test_full_text_only_for_the_responsible_agency_and_audited(db_session: Session) -> None:
@@ -170,17 +170,17 @@ def test_full_text_only_for_the_responsible_agency_and_audited(db_session: Sessi
     checked = feedback.validate_submission(text=COMPLAINT, wants_reply=True, phone="0912 345 678",
                                            email="sang@gmail.com", consent=True)
     item = _item(db_session, contact=checked.contact, wants_reply=True)
-    admin_view = feedback.view_item(db_session, user=admin, item=item)
+    admin_view = feedback_inbox.view_item(db_session, user=admin, item=item)
     assert not admin_view.full and "0912 345 678" not in admin_view.text and PHONE_MASK in admin_view.text
     assert admin_view.contact_phone == "••••••••78" and admin_view.contact_email == "s•••@gmail.com"
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_viewed")) is None
-    full = feedback.view_item(db_session, user=agent, item=item)
+    full = feedback_inbox.view_item(db_session, user=agent, item=item)
     assert full.full and full.text == COMPLAINT and full.contact_phone == "0912 345 678"
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_viewed"))
     assert event is not None and event.actor == "syt" and event.details == {"unmasked": True, "contact": True}
     assert "0912" not in str(event.details)
     admin.agency = "Sở Y tế"  # an admin who works for the agency sees what the agency sees
-    assert feedback.view_item(db_session, user=admin, item=item).full
+    assert feedback_inbox.view_item(db_session, user=admin, item=item).full
 
 
 def test_inbox_scoping(db_session: Session) -> None:
@@ -188,10 +188,10 @@ def test_inbox_scoping(db_session: Session) -> None:
     school = _item(db_session, sector="primary_education")
     desk = _item(db_session, sector="one_stop", code=CHIENG_AN)
     other_desk = _item(db_session, sector="one_stop", code=CHIENG_COI)
-    everything = feedback.InboxFilters(status="all")
+    everything = feedback_inbox.InboxFilters(status="all")
 
     def seen(user: User) -> set[int]:
-        return {row.item.id for row in feedback.inbox(db_session, user=user, filters=everything)}
+        return {row.item.id for row in feedback_inbox.inbox(db_session, user=user, filters=everything)}
 
     assert seen(_reviewer(db_session, "syt", "health")) >= {health.id}
     assert not seen(_reviewer(db_session, "syt2", "health")) & {school.id, desk.id, other_desk.id}
@@ -202,7 +202,7 @@ def test_inbox_scoping(db_session: Session) -> None:
     assert health.id not in seen(limited)
     assert seen(make_user(db_session, username="xem", role="viewer")) == set()
     assert {health.id, school.id, desk.id, other_desk.id} <= seen(make_user(db_session, username="noivu", role="admin"))
-    rows = feedback.inbox(db_session, user=make_user(db_session, username="noivu2", role="admin"), filters=everything)
+    rows = feedback_inbox.inbox(db_session, user=make_user(db_session, username="noivu2", role="admin"), filters=everything)
     assert all("0912 345 678" not in r.snippet for r in rows)
 
 
@@ -210,7 +210,7 @@ def test_overdue_flag_and_filter(db_session: Session) -> None:
     agent = _reviewer(db_session, "syt", "health")
     old = _item(db_session, received_at=dt.datetime(2026, 1, 5, 2, tzinfo=dt.UTC))
     fresh = _item(db_session)
-    rows = feedback.inbox(db_session, user=agent, filters=feedback.InboxFilters(overdue=True))
+    rows = feedback_inbox.inbox(db_session, user=agent, filters=feedback_inbox.InboxFilters(overdue=True))
     ids = {r.item.id for r in rows}
     assert old.id in ids and fresh.id not in ids and all(r.overdue for r in rows)
 
@@ -219,9 +219,9 @@ def test_reassignment_keeps_reason_in_history_and_audit(db_session: Session) -> 
     agent = _reviewer(db_session, "syt", "health")
     item = _item(db_session)
     with pytest.raises(ValidationFailed, match="lý do"):
-        feedback.reassign(db_session, user=agent, item=item, agency="Sở Xây dựng", reason="")
-    feedback.reassign(db_session, user=agent, item=item, agency="Sở Xây dựng", reason="Nội dung về giấy phép xây dựng")
-    assert item.agency == "Sở Xây dựng" and not feedback.can_see(db_session, user=agent, item=item)
+        feedback_inbox.reassign(db_session, user=agent, item=item, agency="Sở Xây dựng", reason="")
+    feedback_inbox.reassign(db_session, user=agent, item=item, agency="Sở Xây dựng", reason="Nội dung về giấy phép xây dựng")
+    assert item.agency == "Sở Xây dựng" and not feedback_inbox.can_see(db_session, user=agent, item=item)
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_reassigned"))
     assert event is not None and event.details["from"] == "Sở Y tế" and "giấy phép" in event.details["reason"]
 
@@ -239,7 +239,7 @@ def test_contacts_are_purged_by_retention(db_session: Session) -> None:
     assert old.contact.phone is None and old.contact.email is None and old.contact.purged_at is not None
     assert new.contact.phone == "0912345678"
     agent = _reviewer(db_session, "syt", "health")
-    assert not feedback.view_item(db_session, user=agent, item=old).has_contact
+    assert not feedback_inbox.view_item(db_session, user=agent, item=old).has_contact
     assert any("feedback_contact" in h.where for h in privacy.inventory(contact_retention_days=180,
                                                                         rate_event_retention_hours=48))
     assert db_session.scalar(select(FeedbackContact).where(FeedbackContact.phone == "0912345678")) is not None
@@ -252,22 +252,22 @@ def test_summary_counts_on_time_and_satisfaction(db_session: Session) -> None:
     late = _item(db_session, received_at=base)
     unanswered = _item(db_session, received_at=base)
     school = _item(db_session, sector="primary_education", received_at=base)
-    feedback.answer(db_session, user=agent, item=on_time, text="Đã xử lý xong.", now=base + dt.timedelta(days=3))
-    feedback.answer(db_session, user=agent, item=late, text="Đã xử lý, xin lỗi vì chậm.",
+    feedback_inbox.answer(db_session, user=agent, item=on_time, text="Đã xử lý xong.", now=base + dt.timedelta(days=3))
+    feedback_inbox.answer(db_session, user=agent, item=late, text="Đã xử lý, xin lỗi vì chậm.",
                     now=base + dt.timedelta(days=40))
     feedback.rate(db_session, item=on_time, rating="5")
     feedback.rate(db_session, item=late, rating="2")
     health = Scope(frozenset({"health"}), None, True)
-    summary = feedback.feedback_summary(db_session, start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31), scope=health)
+    summary = feedback_summary.feedback_summary(db_session, start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31), scope=health)
     assert summary.total == 3 and summary.by_agency == {"Sở Y tế": 3}
     assert summary.due == 3 and summary.answered == 2 and summary.answered_on_time == 1
     assert summary.on_time_share == pytest.approx(1 / 3)
     assert summary.ratings == 2 and summary.satisfied == 1 and summary.satisfaction_share == 0.5
     assert sum(r["received"] for r in summary.records()) == 3
     assert unanswered.id and school.id
-    province = feedback.feedback_summary(db_session, start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31))
+    province = feedback_summary.feedback_summary(db_session, start=dt.date(2026, 3, 1), end=dt.date(2026, 5, 31))
     assert province.total == 4 and province.by_agency["Sở Giáo dục và Đào tạo"] == 1
-    empty = feedback.feedback_summary(db_session, start=dt.date(2020, 1, 1), end=dt.date(2020, 1, 31))
+    empty = feedback_summary.feedback_summary(db_session, start=dt.date(2020, 1, 1), end=dt.date(2020, 1, 31))
     assert empty.total == 0 and empty.on_time_share is None and empty.satisfaction_share is None
 
 
@@ -281,14 +281,14 @@ def test_done_means_commune_health_station_complaint_reaches_so_y_te_and_rating_
     item = feedback.create_item(db_session, text=checked.text, channel="form", sector=point.sector,
                                 commune=point.commune, point=point)
     so_y_te = _reviewer(db_session, "can_bo_syt", "health")
-    inbox = feedback.inbox(db_session, user=so_y_te, filters=feedback.InboxFilters())
+    inbox = feedback_inbox.inbox(db_session, user=so_y_te, filters=feedback_inbox.InboxFilters())
     assert item.id in {r.item.id for r in inbox}
-    feedback.answer(db_session, user=so_y_te, item=item, text="Trạm đã điều chỉnh giờ làm việc đến 17 giờ.")
+    feedback_inbox.answer(db_session, user=so_y_te, item=item, text="Trạm đã điều chỉnh giờ làm việc đến 17 giờ.")
     found = feedback.find_by_code(db_session, code=feedback.format_code(item.tracking_code))
     assert found is item and feedback.public_status(found).can_rate
     feedback.rate(db_session, item=found, rating="4")
     today = feedback.local_today()
-    summary = feedback.feedback_summary(db_session, start=today, end=today,
+    summary = feedback_summary.feedback_summary(db_session, start=today, end=today,
                                         scope=Scope(frozenset({"health"}), None, True))
     assert summary.ratings == 1 and summary.satisfied == 1 and summary.satisfaction_share == 1.0
     assert summary.by_agency == {"Sở Y tế": 1} and summary.by_category == {"waiting": 1}
