@@ -5,6 +5,7 @@ Who sees what: an item belongs to one agency (routing.py). Users of that agency 
 contact details, and each such view is written to the audit trail; everyone else allowed to see the item
 (the admin) sees masked text. The tracking page shows only status, dates and the (masked) public answer.
 """
+
 from __future__ import annotations
 
 import datetime as dt
