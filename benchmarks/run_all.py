@@ -44,7 +44,7 @@ def main() -> None:
         section("Estimation at national scale", ["benchmarks/estimate.py", "--national"])
     section("Citizen submissions vs the bare insert floor",
             ["benchmarks/submit.py", *(["--count", "400", "--seconds", "20"] if quick else [])])
-    section("First load of the citizen form (Chromium, slow 3G)", ["benchmarks/first_load.py"])
+    section("First load of the citizen form (Chromium, slow 3G) and of the enumerator app", ["benchmarks/first_load.py"])
     section("Report pages and exports with 1M and 10M responses (PostgreSQL)",
             ["benchmarks/reports.py", *(["--rows", "100000"] if quick else [])])
     section("Query plans and the partitioning study (PostgreSQL)",
