@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from survey_app.db import make_engine  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.conftest import CDN_PATTERN, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.services.test_fieldwork import make_field_setup  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402
 
@@ -87,7 +87,7 @@ def measure(url: str, conditions: dict[str, float] | None, runs: int) -> tuple[f
         fcps, loads, sizes = [], [], []
         for _ in range(runs):
             context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
-            context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+            context.route(CDN_PATTERN, lambda route: route.abort())
             page = context.new_page()
             cdp = context.new_cdp_session(page)
             cdp.send("Network.enable")
@@ -160,7 +160,7 @@ def measure_enumerator(base: str, proxy: CountingProxy) -> tuple[int, int]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="vi-VN", **TABLET)  # type: ignore[arg-type]
-        context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+        context.route(CDN_PATTERN, lambda route: route.abort())
         page = context.new_page()
         proxy.take()
         page.goto(f"{base}/login?next=/enumerator/", wait_until="load")
